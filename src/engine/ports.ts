@@ -141,15 +141,17 @@ export interface WorkflowServices {
     version?: string
     params?: Record<string, unknown>
   }): Promise<unknown>
-  readContext(workflowId: string): WorkflowContext | undefined
+  readContext(workflowId: string): Promise<WorkflowContext | undefined>
+  /** Merges `accumulated_data` by top-level key unless `replace` is true. */
   updateContext(
     workflowId: string,
     patch: {
       accumulated_data?: Record<string, unknown>
       agent_notes?: string
       original_intent?: string
+      replace?: boolean
     },
-  ): WorkflowContext
+  ): Promise<WorkflowContext>
   /** Publishes a custom event to live subscribers (not written to the event log). */
   emit(eventType: string, payload: unknown): void
   /** Best-effort push to the workflow's agent (decisions.md D20). */

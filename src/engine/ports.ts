@@ -169,3 +169,146 @@ export interface Notifier {
     message: { message: string; workflow_id: string; step_id: string; data?: unknown },
   ): Promise<{ notified: boolean; reason?: string }>
 }
+
+// ---------------------------------------------------------------------------------------------
+// Persistence of runs (implemented by src/store: SQLite, and an in-memory store for benchmarks)
+
+/** A stored event. Times are epoch ms; `payload` is any JSON value. */
+export interface StoredEvent {
+  /** Global, monotonic id assigned by the store (absent before commit). */
+  id?: number
+  workflow_id: string
+  sequence: number
+  step_id?: string
+  event_type: string
+  payload?: unknown
+  agent_id?: string
+  timestamp: number
+  /** Event schema version (decisions.md D15). */
+  v: number
+}
+
+export interface WorkflowRow {
+  id: string
+  name?: string
+  template_name?: string
+  template_version?: string
+  definition: unknown
+  status: string
+  agent_id: string
+  parent_workflow_id?: string
+  /** Step key of the parent's `workflow.run` step. */
+  parent_step_id?: string
+  /** Nesting depth: 0 for top-level runs. */
+  depth: number
+  input_params: Record<string, unknown>
+  output?: unknown
+  error?: unknown
+  created_at: number
+  started_at?: number
+  completed_at?: number
+  updated_at: number
+}
+
+/** The fields of a workflow row that change while it runs. */
+export interface WorkflowPatch {
+  id: string
+  status: string
+  output?: unknown
+  error?: unknown
+  started_at?: number
+  completed_at?: number
+  updated_at: number
+}
+
+/** Materialized step state (projection of the events, written once per flush). */
+export interface StepRow {
+  workflow_id: string
+  step_id: string
+  status: string
+  output?: unknown
+  error?: unknown
+  retry_count: number
+  started_at?: number
+  completed_at?: number
+  duration_ms?: number
+}
+
+export interface DecisionRow {
+  id: string
+  workflow_id: string
+  step_id: string
+  agent_id?: string
+  target_agent_id?: string
+  context: unknown
+  options: Array<{ id: string; description?: string }>
+  timeout_at?: number
+  fallback?: string
+  resolution?: { choice: string; reasoning?: string; data?: unknown; resolved_by?: string }
+  resolved_by?: string
+  resolved_at?: number
+  status: 'pending' | 'resolved' | 'cancelled'
+  created_at: number
+}
+
+export interface ContextRow {
+  workflow_id: string
+  agent_id: string
+  original_intent: string
+  decisions_log: unknown[]
+  accumulated_data: Record<string, unknown>
+  agent_notes?: string
+  created_at: number
+  updated_at: number
+}
+
+export interface TemplateRow {
+  name: string
+  version: string
+  definition: unknown
+  input_schema?: unknown
+  agent_id: string
+}
+
+/** Everything one flush writes, in one transaction. */
+export interface CommitBatch {
+  newWorkflows: WorkflowRow[]
+  events: StoredEvent[]
+  workflows: WorkflowPatch[]
+  steps: StepRow[]
+  decisions: DecisionRow[]
+  contexts: ContextRow[]
+  /** Results of signals sent with a `signal_id`, for idempotent re-sends. */
+  signals: Array<{ workflow_id: string; signal_id: string; result: unknown; created_at: number }>
+}
+
+/**
+ * What the engine reads and writes. `commit` is atomic: all of the batch or nothing. A synchronous
+ * store returns from `commit` once it is durable; an asynchronous one returns a promise.
+ */
+export interface RunStore {
+  commit(batch: CommitBatch): void | Promise<void>
+  getWorkflow(id: string): Promise<WorkflowRow | undefined>
+  /** Events of one workflow in sequence order (sequence > afterSequence). */
+  listEvents(workflowId: string, afterSequence?: number): Promise<StoredEvent[]>
+  /** Ids of workflows in a status (recovery, timers). */
+  listWorkflowIds(status: string): Promise<string[]>
+  getTemplate(name: string, version?: string): Promise<TemplateRow | undefined>
+  getContext(workflowId: string): Promise<ContextRow | undefined>
+  getDecisions(workflowId: string): Promise<DecisionRow[]>
+  getSignalResult(workflowId: string, signalId: string): Promise<unknown | undefined>
+  /** Child workflows of a parent (sub-workflows). */
+  listChildren(parentId: string): Promise<WorkflowRow[]>
+}
+
+/** Live stream of committed events (panel, SSE); publish happens after commit. */
+export interface EventPublisher {
+  publish(event: StoredEvent): void
+  /** Custom events of `workflow.emit`: live only, never stored. */
+  publishCustom(event: {
+    workflow_id: string
+    step_id?: string
+    event_type: string
+    payload?: unknown
+  }): void
+}

@@ -1,0 +1,94 @@
+/**
+ * Built-in actions (spec actions.md) and the action registry. Adapters of engine/ports.ts `Action`
+ * and `ActionRegistry`; this folder imports only engine/ports, errors and schema, never the store.
+ */
+import type { Action } from '../engine/ports.ts'
+import {
+  assertActions,
+  assertContainsAction,
+  assertEqualAction,
+  assertEqualsAction,
+  assertMatchesAction,
+  assertSchemaAction,
+  assertTruthyAction,
+} from './assert.ts'
+import {
+  cryptoActions,
+  cryptoDecodeAction,
+  cryptoEncodeAction,
+  cryptoHashAction,
+  cryptoHmacAction,
+  cryptoUuidAction,
+} from './crypto.ts'
+import {
+  type HttpOptions,
+  type HttpOutput,
+  httpActions,
+  httpGetAction,
+  httpPostAction,
+  httpRequestAction,
+} from './http.ts'
+import {
+  type ActionInfo,
+  assertParams,
+  createActionRegistry,
+  type MutableActionRegistry,
+  paramIssues,
+} from './registry.ts'
+import {
+  workflowActions,
+  workflowContextAction,
+  workflowEmitAction,
+  workflowFailAction,
+  workflowLogAction,
+  workflowNotifyAction,
+  workflowRunAction,
+} from './workflow.ts'
+
+export interface BuiltinOptions {
+  http?: HttpOptions
+}
+
+/** Every built-in action of this folder, configured with `options`. */
+export function builtinActions(options: BuiltinOptions = {}): Action[] {
+  return [
+    ...httpActions(options.http),
+    ...cryptoActions(),
+    ...assertActions(),
+    ...workflowActions(),
+  ]
+}
+
+export {
+  type ActionInfo,
+  assertActions,
+  assertContainsAction,
+  assertEqualAction,
+  assertEqualsAction,
+  assertMatchesAction,
+  assertParams,
+  assertSchemaAction,
+  assertTruthyAction,
+  createActionRegistry,
+  cryptoActions,
+  cryptoDecodeAction,
+  cryptoEncodeAction,
+  cryptoHashAction,
+  cryptoHmacAction,
+  cryptoUuidAction,
+  type HttpOptions,
+  type HttpOutput,
+  httpActions,
+  httpGetAction,
+  httpPostAction,
+  httpRequestAction,
+  type MutableActionRegistry,
+  paramIssues,
+  workflowActions,
+  workflowContextAction,
+  workflowEmitAction,
+  workflowFailAction,
+  workflowLogAction,
+  workflowNotifyAction,
+  workflowRunAction,
+}

@@ -20,14 +20,18 @@ const algorithm = Type.Optional(
   }),
 )
 
+/** Text params also take numbers and booleans (as their JSON text): typed interpolation yields them. */
+const text = (description: string) =>
+  Type.Union([Type.String(), Type.Number(), Type.Boolean()], { description })
+
 const HashParams = Type.Object({
-  data: Type.String({ description: 'Text to hash (its UTF-8 bytes).' }),
+  data: text('Text to hash (its UTF-8 bytes; numbers and booleans as their JSON text).'),
   algorithm,
 })
 
 const HmacParams = Type.Object({
-  data: Type.String({ description: 'Text to authenticate (its UTF-8 bytes).' }),
-  key: Type.String({ description: 'Secret key (its UTF-8 bytes), e.g. ${{secrets.WEBHOOK_KEY}}.' }),
+  data: text('Text to authenticate (its UTF-8 bytes).'),
+  key: text('Secret key (its UTF-8 bytes), e.g. ${{secrets.WEBHOOK_KEY}}.'),
   algorithm,
 })
 
@@ -40,7 +44,7 @@ const encoding = Type.Union(
 )
 
 const EncodeParams = Type.Object({
-  data: Type.String({ description: 'Text to encode (its UTF-8 bytes).' }),
+  data: text('Text to encode (its UTF-8 bytes).'),
   encoding,
 })
 
@@ -68,7 +72,7 @@ export const cryptoHashAction: Action = {
     assertParams(cryptoHashAction, params)
     const p = params as Static<typeof HashParams>
     const alg = checkedAlgorithm(p.algorithm)
-    return { hash: createHash(alg).update(p.data, 'utf8').digest('hex'), algorithm: alg }
+    return { hash: createHash(alg).update(String(p.data), 'utf8').digest('hex'), algorithm: alg }
   },
 }
 
@@ -82,7 +86,9 @@ export const cryptoHmacAction: Action = {
     const p = params as Static<typeof HmacParams>
     const alg = checkedAlgorithm(p.algorithm)
     return {
-      hmac: createHmac(alg, Buffer.from(p.key, 'utf8')).update(p.data, 'utf8').digest('hex'),
+      hmac: createHmac(alg, Buffer.from(String(p.key), 'utf8'))
+        .update(String(p.data), 'utf8')
+        .digest('hex'),
       algorithm: alg,
     }
   },
@@ -104,7 +110,7 @@ export const cryptoEncodeAction: Action = {
   execute(params) {
     assertParams(cryptoEncodeAction, params)
     const p = params as Static<typeof EncodeParams>
-    return { result: encode(p.data, p.encoding) }
+    return { result: encode(String(p.data), p.encoding) }
   },
 }
 

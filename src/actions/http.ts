@@ -253,7 +253,8 @@ async function request(
       response = await fetch(current, {
         method,
         headers,
-        body,
+        // Bytes, not a string: fetch would add `text/plain` to a string body ('raw' sends none).
+        body: body === undefined ? undefined : Buffer.from(body, 'utf8'),
         redirect: 'manual',
         signal: controller.signal,
         // An unverified connection must not be pooled and later reused by a verified request.

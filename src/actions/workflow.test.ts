@@ -82,14 +82,17 @@ const logger: Logger = {
   error() {},
 }
 
-function makeCtx(services: WorkflowServices): ActionContext {
+function makeCtx(
+  services: WorkflowServices,
+  signal: AbortSignal = new AbortController().signal,
+): ActionContext {
   return {
     workflowId: 'wf-current',
     stepId: 'step-a',
     agentId: 'agent-1',
     attempt: 1,
     idempotencyKey: 'wf-current:step-a',
-    signal: new AbortController().signal,
+    signal,
     scope: {},
     services,
     log: logger,
@@ -130,6 +133,27 @@ describe('workflow.run', () => {
     expect(await failure(() => workflowRunAction.execute({ template_name: 'x' }, makeCtx(s)))).toBe(
       childErr,
     )
+  })
+
+  test('stops waiting when the step signal aborts, surfacing the engine reason', async () => {
+    const s = new TestServices()
+    s.childResult = () => new Promise(() => {}) // a child that never ends
+    const ac = new AbortController()
+    const reason = new AppError('TIMEOUT_ERROR', 'step step-a timed out')
+    setTimeout(() => ac.abort(reason), 10)
+    const err = await failure(() =>
+      workflowRunAction.execute({ template_name: 'slow' }, makeCtx(s, ac.signal)),
+    )
+    expect(err).toBe(reason)
+    const plain = new AbortController()
+    plain.abort()
+    const cancelled = await failure(() =>
+      workflowRunAction.execute({ template_name: 'slow' }, makeCtx(s, plain.signal)),
+    )
+    expect([cancelled.code, cancelled.message]).toEqual([
+      'EXECUTION_ERROR',
+      'workflow.run: cancelled',
+    ])
   })
 
   test('template_name is required and params must be an object', async () => {
@@ -344,5 +368,16 @@ describe('workflow.notify', () => {
       reason: 'send_failed',
     })
     expect(warnings).toHaveLength(1)
+  })
+
+  test('a notification still pending when the step aborts reports cancelled', async () => {
+    const s = new TestServices()
+    s.notifyResult = () => new Promise(() => {})
+    const ac = new AbortController()
+    setTimeout(() => ac.abort(), 10)
+    expect(await workflowNotifyAction.execute({ message: 'x' }, makeCtx(s, ac.signal))).toEqual({
+      notified: false,
+      reason: 'cancelled',
+    })
   })
 })

@@ -39,11 +39,12 @@ export const workflowRunAction: Action = {
   async execute(params, ctx) {
     assertParams(workflowRunAction, params)
     const p = params as Static<typeof RunParams>
-    const output = await ctx.services.runChild({
+    const child = ctx.services.runChild({
       template_name: p.template_name,
       ...(p.version === undefined ? {} : { version: p.version }),
       ...(p.params === undefined ? {} : { params: p.params }),
     })
+    const output = await untilAborted(child, ctx.signal, 'workflow.run')
     return output === undefined ? null : output
   },
 }
@@ -195,18 +196,23 @@ const NotifyParams = Type.Object({
 export const workflowNotifyAction: Action = {
   name: 'workflow.notify',
   description:
-    "Pushes a message to the workflow's agent over MCP. Never fails the step: returns {notified: true} or {notified: false, reason: 'not_connected' | 'no_notifier' | 'send_failed'}.",
+    "Pushes a message to the workflow's agent over MCP. Never fails the step: returns {notified: true} or {notified: false, reason: 'not_connected' | 'no_notifier' | 'send_failed' | 'cancelled'}.",
   params: NotifyParams,
   pure: false,
   async execute(params, ctx) {
     assertParams(workflowNotifyAction, params)
     const p = params as Static<typeof NotifyParams>
     try {
-      const result = await ctx.services.notify(p.message, p.data)
+      const result = await untilAborted(
+        ctx.services.notify(p.message, p.data),
+        ctx.signal,
+        'workflow.notify',
+      )
       return result.notified || result.reason === undefined
         ? { notified: result.notified === true }
         : { notified: false, reason: result.reason }
     } catch (err) {
+      if (ctx.signal.aborted) return { notified: false, reason: 'cancelled' }
       ctx.log.warn('workflow.notify: send failed', {
         workflow_id: ctx.workflowId,
         step_id: ctx.stepId,
@@ -215,6 +221,35 @@ export const workflowNotifyAction: Action = {
       return { notified: false, reason: 'send_failed' }
     }
   },
+}
+
+/**
+ * Settles with `promise`, or rejects as soon as the step signal aborts: with the engine's reason
+ * when it is an AppError (step timeout, cancellation), else EXECUTION_ERROR `<action>: cancelled`.
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, name: string): Promise<T> {
+  const reason = () =>
+    signal.reason instanceof AppError
+      ? signal.reason
+      : new AppError('EXECUTION_ERROR', `${name}: cancelled`, { cause: signal.reason })
+  if (signal.aborted) {
+    void promise.catch(() => undefined) // settled later by the engine; nobody waits for it here
+    return Promise.reject(reason())
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(reason())
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err)
+      },
+    )
+  })
 }
 
 /** Every workflow.* action. */

@@ -135,12 +135,8 @@ function walkObject(schema: TSchema, value: unknown, path: string, add: (i: Issu
   const obj = value as Record<string, unknown>
   for (const key of (schema.required as string[] | undefined) ?? []) {
     if (!Object.hasOwn(obj, key) || obj[key] === undefined) {
-      add(
-        issue(
-          `${path}/${escapePointer(key)}`,
-          `missing required param '${paramName(`${path}/${key}`)}'`,
-        ),
-      )
+      const p = `${path}/${escapePointer(key)}`
+      add(issue(p, `missing required param '${paramName(p)}'`))
     }
   }
   for (const [key, val] of Object.entries(obj)) {

@@ -505,6 +505,11 @@ describe('errors', () => {
     expect(err.message).toBe('http.request: request failed: timed out after 150ms')
   })
 
+  test('a very long timeout does not overflow into an immediate one', async () => {
+    const out = await call({ url: `${base}/slow/20`, timeout: '1000h' })
+    expect(out.body).toBe('late')
+  })
+
   test('the configured default timeout applies when the step sets none', async () => {
     const [request] = httpActions({ timeoutMs: 80 })
     const err = await failure({ url: `${base}/slow/2000` }, request)

@@ -242,7 +242,8 @@ async function request(
 
   if (ctx.signal.aborted) throw aborted(name, ctx.signal)
   const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(TIMEOUT), timeoutMs)
+  // setTimeout fires at once beyond 2^31−1 ms; no request needs more than ~24 days anyway.
+  const timer = setTimeout(() => controller.abort(TIMEOUT), Math.min(timeoutMs, 2 ** 31 - 1))
   const onAbort = () => controller.abort(ctx.signal.reason)
   ctx.signal.addEventListener('abort', onAbort, { once: true })
   const started = performance.now()

@@ -186,6 +186,8 @@ export interface StoredEvent {
   timestamp: number
   /** Event schema version (decisions.md D15). */
   v: number
+  /** `payload` already serialised by the engine (so large outputs are stringified once). */
+  payload_json?: string
 }
 
 export interface WorkflowRow {
@@ -219,6 +221,8 @@ export interface WorkflowPatch {
   started_at?: number
   completed_at?: number
   updated_at: number
+  /** When a suspended wait resumes by itself (null once it no longer applies). */
+  wake_at?: number | null
 }
 
 /** Materialized step state (projection of the events, written once per flush). */
@@ -247,7 +251,7 @@ export interface DecisionRow {
   resolution?: { choice: string; reasoning?: string; data?: unknown; resolved_by?: string }
   resolved_by?: string
   resolved_at?: number
-  status: 'pending' | 'resolved' | 'cancelled'
+  status: 'pending' | 'resolved' | 'cancelled' | 'timed_out'
   created_at: number
 }
 
@@ -299,6 +303,11 @@ export interface RunStore {
   getSignalResult(workflowId: string, signalId: string): Promise<unknown | undefined>
   /** Child workflows of a parent (sub-workflows). */
   listChildren(parentId: string): Promise<WorkflowRow[]>
+  /** Durable timers to re-arm at start-up (decisions.md D5): suspended waits and decision deadlines. */
+  listTimers(): Promise<{
+    wakeups: Array<{ workflow_id: string; wake_at: number }>
+    decisions: Array<{ workflow_id: string; step_id: string; timeout_at: number }>
+  }>
 }
 
 /** Live stream of committed events (panel, SSE); publish happens after commit. */

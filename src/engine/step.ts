@@ -1,0 +1,558 @@
+/**
+ * Executing one step, whatever its type (spec workflow.md §7.3 and §6.3 with A1, A9, A10, A15,
+ * A19, D6/D21): guard, attempts with a fresh deadline each, retries with durable backoff,
+ * `on_error` handling, and the action attempt itself (breaker, params, pool slot, flush before
+ * side effects).
+ */
+import { AppError, toAppError } from '../errors.ts'
+import { parseDuration } from '../schema/duration.ts'
+import { TERMINAL_STEP } from '../schema/run.ts'
+import type { Step } from '../schema/workflow.ts'
+import {
+  type Attempt,
+  ChildSuspended,
+  type Core,
+  type Frame,
+  type Outcome,
+  SUSPENDED,
+} from './core.ts'
+import type { ActionContext, WorkflowServices } from './ports.ts'
+import { type StepRuntime, stepOf } from './reduce.ts'
+import { backoffDelay, innerObject, isRetryable, wrapStepFailure } from './retry.ts'
+import type { Run } from './run.ts'
+import { actionScope, celScope, interpolationScope } from './scope.ts'
+
+const stepTimeouts = new WeakMap<Step, number>()
+
+/** The step's own deadline in ms, or 0 (unparsable or ≤ 0 = none, as the reference). */
+function stepTimeoutMs(step: Step): number {
+  let ms = stepTimeouts.get(step)
+  if (ms === undefined) {
+    const parsed = step.timeout === undefined ? undefined : parseDuration(step.timeout)
+    ms = parsed !== undefined && parsed > 0 ? parsed : 0
+    stepTimeouts.set(step, ms)
+  }
+  return ms
+}
+
+const COMPLETED_NO_OUTPUT: Outcome = { kind: 'completed', output: undefined, hasOutput: false }
+const SKIPPED: Outcome = { kind: 'skipped' }
+const ABORTED: Outcome = { kind: 'aborted' }
+const SUSPENDED_OUTCOME: Outcome = { kind: 'suspended' }
+
+function stopped(run: Run, frame: Frame): boolean {
+  return run.final || run.stop !== undefined || frame.signal.aborted
+}
+
+/** Runs a step to an outcome; terminal steps (seen on resume) are reported, never re-run. */
+export async function executeStep(
+  core: Core,
+  run: Run,
+  step: Step,
+  key: string,
+  frame: Frame,
+): Promise<Outcome> {
+  const st = stepOf(run.state, key)
+  if (TERMINAL_STEP.has(st.status)) return replayedOutcome(core, run, step, st, frame)
+  if (stopped(run, frame)) return ABORTED
+
+  // A1: the guard is evaluated once, just before the step would first start.
+  if (
+    step.condition !== undefined &&
+    step.condition.trim() !== '' &&
+    st.status === 'pending' &&
+    st.attempt === 0
+  ) {
+    let pass: unknown
+    try {
+      pass = core.deps.expressions.cel(unwrapGuard(step.condition), celScope(run, frame))
+    } catch (err) {
+      const e = new AppError(
+        'EXECUTION_ERROR',
+        `guard of step ${key}: ${toAppError(err).message}`,
+        { stepId: key },
+      )
+      core.emit(run, 'step_started', key, { attempt: 1 })
+      return handleFailure(core, run, step, key, frame, st, e)
+    }
+    if (pass === false) {
+      core.emit(run, 'step_skipped', key, { reason: 'guard_false' })
+      return SKIPPED
+    }
+    if (pass !== true) {
+      const e = new AppError(
+        'EXECUTION_ERROR',
+        `guard of step ${key} must evaluate to a bool, got ${typeName(pass)}`,
+        {
+          stepId: key,
+        },
+      )
+      core.emit(run, 'step_started', key, { attempt: 1 })
+      return handleFailure(core, run, step, key, frame, st, e)
+    }
+  }
+
+  for (;;) {
+    if (st.status === 'retrying') {
+      const wait = (st.retryAt ?? 0) - core.now()
+      if (wait > 0) {
+        // D5: the backoff is durable — a crash now resumes the wait with the time left.
+        await core.journal.flush()
+        const ok = await core.sleep(wait, frame.signal)
+        if (!ok || stopped(run, frame)) return ABORTED
+      }
+    }
+    if (stopped(run, frame)) return ABORTED
+    let attempt: number
+    if (st.status === 'retrying') attempt = st.attempt + 1
+    else if (st.status === 'suspended') attempt = st.attempt
+    else if (st.status === 'pending' && st.interruptions > 0) attempt = st.attempt
+    else attempt = st.attempt + 1
+
+    if (st.interruptions >= core.options.maxInterruptions && st.status === 'pending') {
+      core.emit(run, 'step_started', key, { attempt })
+      const e = new AppError(
+        'INTERRUPTED',
+        `step ${key} was interrupted by ${st.interruptions} process crashes in a row; not running it again`,
+        { stepId: key },
+      )
+      return handleFailure(core, run, step, key, frame, st, e)
+    }
+
+    core.emit(run, 'step_started', key, { attempt })
+    const result = await attemptWithDeadline(core, run, step, key, frame, st)
+    if (run.final) return ABORTED
+    if ('suspended' in result) return SUSPENDED_OUTCOME
+    if (result.ok) return complete(core, run, key, st, result.output, result.hasOutput)
+    if (run.stop !== undefined || (frame.signal.aborted && !isTimeout(result.error))) return ABORTED
+
+    const error = core.redactError(run, result.error)
+    const retry = step.retry
+    if (retry !== undefined && isRetryable(error) && st.retryCount < retry.max) {
+      const delay = backoffDelay(retry, st.retryCount)
+      const inner = innerObject(error)
+      core.emit(run, 'step_retry_attempt', key, {
+        step_id: key,
+        attempt: st.retryCount + 1,
+        max_attempts: retry.max,
+        error: inner,
+        retryable: true,
+      })
+      core.emit(run, 'step_retrying', key, {
+        attempt: st.attempt,
+        delay_ms: delay,
+        retry_at: core.now() + delay,
+        error: inner,
+      })
+      continue
+    }
+    return handleFailure(core, run, step, key, frame, st, error)
+  }
+}
+
+function isTimeout(err: AppError): boolean {
+  return err.code === 'TIMEOUT_ERROR'
+}
+
+/** Outcome of a step that was already terminal (on resume). */
+function replayedOutcome(
+  core: Core,
+  run: Run,
+  step: Step,
+  st: StepRuntime,
+  frame: Frame,
+): Outcome | Promise<Outcome> {
+  if (st.status === 'completed')
+    return { kind: 'completed', output: st.output, hasOutput: st.hasOutput }
+  if (st.status === 'skipped') return SKIPPED
+  // failed: either its fallback took its slot, or the failure stands.
+  const fb = step.on_error
+  if (fb?.strategy === 'fallback_step' && fb.fallback_step) {
+    const target = run.plan.byId.get(fb.fallback_step)
+    if (target !== undefined) return executeStep(core, run, target, target.id, topFrame(run))
+  }
+  const inner = new AppError(
+    (st.error?.code as AppError['code']) ?? 'STEP_FAILED',
+    st.error?.message ?? 'step failed',
+    {
+      stepId: st.key,
+    },
+  )
+  void frame
+  return { kind: 'failed', error: wrapStepFailure(st.key, inner, step.retry, st.retryCount + 1) }
+}
+
+export function topFrame(run: Run): Frame {
+  return { signal: run.abort.signal }
+}
+
+async function complete(
+  core: Core,
+  run: Run,
+  key: string,
+  st: StepRuntime,
+  output: unknown,
+  hasOutput: boolean,
+): Promise<Outcome> {
+  if (!hasOutput) {
+    core.emit(run, 'step_completed', key, {})
+    return COMPLETED_NO_OUTPUT
+  }
+  let value = core.redact(run, output)
+  let json: string | undefined
+  try {
+    json = JSON.stringify(value)
+  } catch (err) {
+    return failNotJson(core, run, key, st, (err as Error).message)
+  }
+  if (json === undefined) {
+    // A function or symbol at the top: no JSON form — the step has no usable output.
+    return failNotJson(core, run, key, st, `output of type ${typeof value} has no JSON form`)
+  }
+  // Live runs see exactly what a resumed run will read back from the log.
+  if (value !== null && typeof value === 'object') value = JSON.parse(json)
+  core.emit(run, 'step_completed', key, { output: value }, `{"output":${json}}`)
+  return { kind: 'completed', output: value, hasOutput: true }
+}
+
+function failNotJson(core: Core, run: Run, key: string, st: StepRuntime, why: string): Outcome {
+  const inner = new AppError(
+    'EXECUTION_ERROR',
+    `step ${key} returned an output that is not JSON: ${why}`,
+    { stepId: key },
+  )
+  core.emit(run, 'step_failed', key, { error: innerObject(inner) })
+  void st
+  return { kind: 'failed', error: wrapStepFailure(key, inner, undefined, 1) }
+}
+
+/** §6.3 steps 2–3: `on_error` strategies, else the step fails and so does the workflow. */
+async function handleFailure(
+  core: Core,
+  run: Run,
+  step: Step,
+  key: string,
+  frame: Frame,
+  st: StepRuntime,
+  error: AppError,
+): Promise<Outcome> {
+  const inner = innerObject(error)
+  const handler = step.on_error
+  if (handler !== undefined) {
+    const info = {
+      strategy: handler.strategy,
+      step_id: key,
+      error: inner,
+      fallback: handler.fallback_step ?? null,
+    }
+    if (handler.strategy === 'ignore') {
+      core.emit(run, 'error_handler_invoked', key, info)
+      core.emit(run, 'step_ignored', key, info)
+      core.emit(run, 'step_completed', key, {})
+      return COMPLETED_NO_OUTPUT
+    }
+    if (handler.strategy === 'fallback_step' && handler.fallback_step) {
+      core.emit(run, 'error_handler_invoked', key, info)
+      const target = run.plan.byId.get(handler.fallback_step)
+      core.emit(run, 'step_fallback', key, {
+        original_step: key,
+        fallback_step: handler.fallback_step,
+        original_error: inner,
+      })
+      core.emit(run, 'step_failed', key, { error: inner })
+      if (target === undefined) {
+        const nf = new AppError(
+          'NOT_FOUND',
+          `fallback step "${handler.fallback_step}" of step ${key} does not exist`,
+          {
+            stepId: key,
+          },
+        )
+        return { kind: 'failed', error: nf }
+      }
+      return executeStep(core, run, target, target.id, topFrame(run))
+    }
+    // fail_workflow, retry (unhandled after the retry policy — D21), unknown: fall through.
+    core.emit(run, 'error_handler_invoked', key, info)
+  }
+  core.emit(run, 'step_failed', key, { error: inner })
+  void frame
+  return { kind: 'failed', error: wrapStepFailure(key, error, step.retry, st.retryCount + 1) }
+}
+
+/** One attempt by type, with the step's own deadline (fresh for every attempt — A9). */
+async function attemptWithDeadline(
+  core: Core,
+  run: Run,
+  step: Step,
+  key: string,
+  frame: Frame,
+  st: StepRuntime,
+): Promise<Attempt> {
+  const type = step.type ?? 'action'
+  const fn = core.attempts[type]
+  if (fn === undefined) {
+    return {
+      ok: false,
+      error: new AppError('VALIDATION_ERROR', `unknown step type "${type}"`, { stepId: key }),
+    }
+  }
+  const ms = stepTimeoutMs(step)
+  if (ms === 0) {
+    try {
+      return await fn(core, run, step, key, frame, st)
+    } catch (err) {
+      return { ok: false, error: toAppError(err) }
+    }
+  }
+  const ac = new AbortController()
+  const onParent = (): void => ac.abort(frame.signal.reason)
+  if (frame.signal.aborted) ac.abort(frame.signal.reason)
+  else frame.signal.addEventListener('abort', onParent, { once: true })
+  let timedOut = false
+  const timer = core.deps.clock.setTimer(ms, () => {
+    timedOut = true
+    ac.abort(new AppError('TIMEOUT_ERROR', `step ${key} timed out`, { stepId: key }))
+  })
+  const inner: Frame = { ...frame, signal: ac.signal }
+  try {
+    const result = await raceAbort(
+      Promise.resolve().then(() => fn(core, run, step, key, inner, st)),
+      ac.signal,
+    )
+    if (timedOut && 'ok' in result && !result.ok) {
+      return {
+        ok: false,
+        error: new AppError('TIMEOUT_ERROR', `step ${key} timed out`, { stepId: key }),
+      }
+    }
+    return result
+  } catch (err) {
+    if (timedOut)
+      return {
+        ok: false,
+        error: new AppError('TIMEOUT_ERROR', `step ${key} timed out`, { stepId: key }),
+      }
+    return { ok: false, error: toAppError(err) }
+  } finally {
+    timer.cancel()
+    frame.signal.removeEventListener('abort', onParent)
+  }
+}
+
+/** Settles with `p`, or rejects with the signal's reason when it aborts first. */
+export function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => {}) // the loser's late rejection must not surface as unhandled
+    return Promise.reject(abortReason(signal))
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      p.catch(() => {})
+      reject(abortReason(signal))
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(v)
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(e)
+      },
+    )
+  })
+}
+
+function abortReason(signal: AbortSignal): AppError {
+  const r = signal.reason
+  if (r instanceof AppError) return r
+  return new AppError('CANCELLED', 'cancelled', { cause: r })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Action steps (§7.4 with A5, A16, A19)
+
+export async function attemptAction(
+  core: Core,
+  run: Run,
+  step: Step,
+  key: string,
+  frame: Frame,
+  st: StepRuntime,
+): Promise<Attempt> {
+  const name = step.action ?? ''
+  const { breakers, deps } = core
+  try {
+    core.emitBreaker(run, key, breakers.admit(name, core.now()))
+  } catch (err) {
+    return { ok: false, error: toAppError(err) }
+  }
+  const action = deps.actions.get(name)
+  if (action === undefined) {
+    breakers.release(name)
+    return {
+      ok: false,
+      error: new AppError('ACTION_UNAVAILABLE', `action "${name}" is not registered`, {
+        stepId: key,
+        details: { action: name },
+      }),
+    }
+  }
+  let params: Record<string, unknown>
+  if (step.params === undefined || step.params === null) {
+    params = {}
+  } else {
+    let resolved: unknown
+    try {
+      resolved = deps.expressions.interpolate(step.params, interpolationScope(core, run, frame))
+    } catch (err) {
+      breakers.release(name)
+      const e = toAppError(err, 'INTERPOLATION_ERROR')
+      return {
+        ok: false,
+        error: new AppError(
+          e.code,
+          `interpolation failed for step action "${name}": ${e.message}`,
+          {
+            stepId: key,
+            ...(e.details === undefined ? {} : { details: e.details }),
+            cause: e,
+          },
+        ),
+      }
+    }
+    if (resolved === null || resolved === undefined) params = {}
+    else if (typeof resolved === 'object' && !Array.isArray(resolved))
+      params = resolved as Record<string, unknown>
+    else {
+      breakers.release(name)
+      return {
+        ok: false,
+        error: new AppError(
+          'VALIDATION_ERROR',
+          `params of step ${key} must be an object, got ${typeName(resolved)}`,
+          {
+            stepId: key,
+          },
+        ),
+      }
+    }
+  }
+  const issues = deps.actions.check(action, params).filter((i) => i.severity === 'error')
+  if (issues.length > 0) {
+    breakers.release(name)
+    const first = issues[0] as (typeof issues)[number]
+    const message =
+      issues.length === 1
+        ? `invalid params for ${name}: ${first.path || '/'}: ${first.message}`
+        : `invalid params for ${name}: ${issues.length} problems, first ${first.path || '/'}: ${first.message}`
+    return { ok: false, error: new AppError('VALIDATION_ERROR', message, { stepId: key, issues }) }
+  }
+  // durability.md: a side effect starts only once its step_started is durable.
+  if (!action.pure) await core.journal.flush()
+  if (frame.signal.aborted || run.stop !== undefined) {
+    breakers.release(name)
+    return { ok: false, error: abortReason(frame.signal) }
+  }
+  if (!core.pool.tryAcquire()) await core.pool.acquire()
+  const ctx = new StepActionContext(core, run, step, key, frame, st)
+  let output: unknown
+  try {
+    const r = action.execute(params, ctx)
+    output = isThenable(r) ? await raceAbort(Promise.resolve(r), frame.signal) : r
+  } catch (err) {
+    if (ctx.holdsSlot) core.pool.release()
+    ctx.holdsSlot = false
+    if (err instanceof ChildSuspended) {
+      breakers.release(name)
+      core.emit(run, 'step_suspended', key, { reason: 'child', child_workflow_id: err.childId })
+      return SUSPENDED
+    }
+    const e = toAppError(err)
+    if (!frame.signal.aborted) core.emitBreaker(run, key, breakers.failure(name, core.now()))
+    return { ok: false, error: e.stepId === undefined ? withStep(e, key) : e }
+  }
+  if (ctx.holdsSlot) core.pool.release()
+  ctx.holdsSlot = false
+  core.emitBreaker(run, key, breakers.success(name))
+  return { ok: true, output, hasOutput: output !== undefined }
+}
+
+function withStep(e: AppError, key: string): AppError {
+  return new AppError(e.code, e.message, {
+    stepId: key,
+    ...(e.details === undefined ? {} : { details: e.details }),
+    ...(e.issues === undefined ? {} : { issues: e.issues }),
+    cause: e.cause ?? e,
+  })
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function'
+}
+
+export function typeName(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'list'
+  return typeof v
+}
+
+/** A1: a guard written as `${{ expr }}` is unwrapped first. */
+export function unwrapGuard(text: string): string {
+  const t = text.trim()
+  if (t.startsWith('${{') && t.endsWith('}}')) return t.slice(3, -2).trim()
+  return t
+}
+
+/** The ActionContext of one attempt; `scope` is built only if the action reads it. */
+class StepActionContext implements ActionContext {
+  holdsSlot = true
+  readonly workflowId: string
+  readonly agentId: string
+  readonly attempt: number
+  readonly idempotencyKey: string
+  readonly signal: AbortSignal
+  readonly limits: ActionContext['limits']
+  private scopeCache?: Record<string, unknown>
+  private servicesCache?: WorkflowServices
+
+  constructor(
+    private readonly core: Core,
+    private readonly run: Run,
+    step: Step,
+    readonly stepId: string,
+    private readonly frame: Frame,
+    private readonly st: StepRuntime,
+  ) {
+    this.workflowId = run.id
+    this.agentId = run.meta.agentId
+    this.attempt = st.attempt
+    this.idempotencyKey = `${run.id}:${stepId}`
+    this.signal = frame.signal
+    this.limits = step.limits
+  }
+
+  get scope(): Record<string, unknown> {
+    if (this.scopeCache === undefined)
+      this.scopeCache = actionScope(this.run, this.frame, this.stepId)
+    return this.scopeCache
+  }
+
+  get services(): WorkflowServices {
+    if (this.servicesCache === undefined) {
+      this.servicesCache = this.core.services(this.run, this.stepId, this.st, this)
+    }
+    return this.servicesCache
+  }
+
+  get log(): ActionContext['log'] {
+    return this.core.deps.logger
+  }
+}
+
+/** Lets services release the pool slot while the step waits on something else (D12). */
+export interface SlotHolder {
+  holdsSlot: boolean
+}

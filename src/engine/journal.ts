@@ -208,7 +208,10 @@ export function stepRow(workflowId: string, st: StepRuntime): StepRow {
     status: st.status,
     retry_count: st.retryCount,
   }
-  if (st.hasOutput) row.output = st.output
+  if (st.hasOutput) {
+    row.output = st.output
+    if (st.outputJson !== undefined) row.output_json = st.outputJson
+  }
   if (st.error !== undefined) row.error = st.error
   if (st.startedAt !== undefined) row.started_at = st.startedAt
   if (st.completedAt !== undefined) row.completed_at = st.completedAt

@@ -210,6 +210,7 @@ export interface WorkflowRow {
   started_at?: number
   completed_at?: number
   updated_at: number
+  wake_at?: number | null
 }
 
 /** The fields of a workflow row that change while it runs. */
@@ -231,6 +232,8 @@ export interface StepRow {
   step_id: string
   status: string
   output?: unknown
+  /** `output` already serialised (avoids a second JSON.stringify on the hot path). */
+  output_json?: string
   error?: unknown
   retry_count: number
   started_at?: number

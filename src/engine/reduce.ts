@@ -17,6 +17,8 @@ export interface StepRuntime {
   retryCount: number
   hasOutput: boolean
   output?: unknown
+  /** The output's JSON text when the engine already serialised it (written once, not twice). */
+  outputJson?: string
   error?: ErrorObject
   startedAt?: number
   completedAt?: number
@@ -193,6 +195,7 @@ function leaveActive(state: RunState, at: number): void {
 
 function setOutput(state: RunState, st: StepRuntime, has: boolean, output: unknown): void {
   st.hasOutput = has
+  st.outputJson = undefined
   if (has) {
     st.output = output
     state.outputs[st.key] = output
@@ -241,6 +244,8 @@ const STEP_APPLIERS: Record<string, Applier> = {
   step_completed(state, st, ev, p) {
     st.status = 'completed'
     setOutput(state, st, p !== undefined && 'output' in p, p?.output)
+    const j = ev.payload_json
+    st.outputJson = j !== undefined && j.startsWith('{"output":') ? j.slice(10, -1) : undefined
     st.completedAt = ev.timestamp
     if (st.startedAt !== undefined) st.durationMs = ev.timestamp - st.startedAt
     st.error = undefined

@@ -51,13 +51,13 @@ export function renderMermaid(model: DiagramModel): string {
   const classes: string[] = []
   const links: string[] = []
   const emit = (node: DiagramNode, indent: string) => {
-    lines.push(`${indent}${nodeDef(ids.of(node.id), node)}`)
+    lines.push(guard(`${indent}${nodeDef(ids.of(node.id), node)}`))
     if (node.status !== undefined) classes.push(`    class ${ids.of(node.id)} ${node.status}`)
     for (const sub of node.subgraphs) emitSub(sub, indent)
   }
   const emitSub = (sub: DiagramSubgraph, indent: string) => {
     const inner = `${indent}    `
-    lines.push(`${indent}subgraph ${ids.of(sub.id)}["${escapeLabel(sub.title)}"]`)
+    lines.push(guard(`${indent}subgraph ${ids.of(sub.id)}["${escapeLabel(sub.title)}"]`))
     for (const child of sub.nodes) emit(child, inner)
     for (const e of sub.edges) lines.push(`${inner}${ids.of(e.from)} --> ${ids.of(e.to)}`)
     lines.push(`${indent}end`)
@@ -88,6 +88,15 @@ function nodeDef(id: string, node: DiagramNode): string {
   return `${id}${open}"${label}"${close}`
 }
 
+// Before parsing, Mermaid drops the last `;` of any line matching these (meant for style lines),
+// which would eat the `;` of an entity in a label such as `style x fill:#f00;`.
+const STYLE_LIKE = [/style.*:\S*#.*;/, /classDef.*:\S*#.*;/]
+
+/** Ends such a line with a spare `;` (a statement terminator) for Mermaid to drop instead. */
+function guard(line: string): string {
+  return STYLE_LIKE.some((re) => re.test(line)) ? `${line};` : line
+}
+
 const ENTITIES: Record<string, string> = {
   '"': '#quot;',
   '#': '#35;',
@@ -111,17 +120,19 @@ class SafeIds {
   private readonly byModelId = new Map<string, string>()
   private readonly used = new Set<string>()
 
+  /** Start and End keep the reference's ids, even when a step took `__start__` as its id. */
   reserve(node: DiagramNode): void {
-    this.assign(node.id)
+    this.assign(node.id, node.kind === 'start' ? '__start__' : '__end__')
   }
 
   of(modelId: string): string {
     return this.byModelId.get(modelId) ?? this.assign(modelId)
   }
 
-  private assign(modelId: string): string {
-    let base = modelId.replace(/[^A-Za-z0-9_]/g, '_')
-    if (base === '' || RESERVED.has(base.toLowerCase()) || /^[0-9]/.test(base)) base = `s_${base}`
+  private assign(modelId: string, preferred?: string): string {
+    let base = preferred ?? modelId.replace(/[^A-Za-z0-9_]/g, '_')
+    if (!/[A-Za-z0-9]/.test(base)) base = 's'
+    else if (RESERVED.has(base.toLowerCase()) || /^[0-9]/.test(base)) base = `s_${base}`
     let id = base
     for (let n = 2; this.used.has(id); n++) id = `${base}_${n}`
     this.used.add(id)

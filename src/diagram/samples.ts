@@ -81,6 +81,7 @@ export function mixedWorkflow(): WorkflowDefinition {
         config: {
           mode: 'for_each',
           over: 'steps.fetch.output.body.items',
+          max_iter: 100,
           body: [
             { id: 'price', action: 'http.get' },
             { id: 'save', action: 'fs.write' },

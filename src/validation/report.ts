@@ -11,8 +11,9 @@ export class Report {
   private droppedErrors = 0
   private droppedWarnings = 0
 
-  error(path: string, message: string, code = 'VALIDATION_ERROR'): void {
-    if (this.errors.length < LIMITS.maxIssues) {
+  /** `always`: recorded even past the cap (for the problem that stops the walk). */
+  error(path: string, message: string, code = 'VALIDATION_ERROR', always = false): void {
+    if (always || this.errors.length < LIMITS.maxIssues) {
       this.errors.push({ path, code, message, severity: 'error' })
     } else this.droppedErrors++
   }

@@ -206,6 +206,8 @@ export class Validator implements CheckContext {
         this.report.error(
           item.path,
           `workflow has more than ${LIMITS.maxSteps} steps (nested ones included); split it into templates run by workflow.run`,
+          'VALIDATION_ERROR',
+          true,
         )
         return
       }

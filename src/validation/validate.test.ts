@@ -365,9 +365,11 @@ describe('bad input never crashes or hangs', () => {
     while (stack.length > 0) {
       const [value, at] = stack.pop() as [unknown, (string | number)[]]
       if (at.length > 0) locations.push(at)
-      if (Array.isArray(value)) value.forEach((v, i) => stack.push([v, [...at, i]]))
-      else if (value !== null && typeof value === 'object')
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) stack.push([value[i], [...at, i]])
+      } else if (value !== null && typeof value === 'object') {
         for (const [k, v] of Object.entries(value)) stack.push([v, [...at, k]])
+      }
     }
     expect(locations.length).toBeGreaterThan(120)
     let invalid = 0

@@ -41,7 +41,8 @@ export function wrapStepFailure(
   retry: RetryPolicy | undefined,
   attempts: number,
 ): AppError {
-  const text = inner.toString()
+  // The inner error's own string form, without repeating the step key the wrapper already names.
+  const text = inner.stepId === stepKey ? `[${inner.code}] ${inner.message}` : inner.toString()
   let code: ErrorCode
   let message: string
   if (retry !== undefined && retry.max > 0 && isRetryable(inner)) {

@@ -7,6 +7,7 @@ import { parseDuration } from '../schema/duration.ts'
 import type { ExecutionResult } from '../schema/run.ts'
 import type { Step, WorkflowDefinition } from '../schema/workflow.ts'
 import { computeLevels, sinks } from './dag.ts'
+import type { Outcome } from './core.ts'
 import type { ContextRow, TimerHandle } from './ports.ts'
 import type { RunState } from './reduce.ts'
 
@@ -142,6 +143,8 @@ export class Run {
   live = false
   /** A signal or timer made progress possible while live: walk again instead of suspending. */
   wake = false
+  /** Fallback steps executing right now, joined by a second failing step (A15). */
+  readonly inflight = new Map<string, Promise<Outcome>>()
   /** Operations (walk, signal, cancel…) currently using this loaded run. */
   holds = 0
   /** Set once a terminal event is written: later events of in-flight steps are dropped. */

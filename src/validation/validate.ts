@@ -4,10 +4,10 @@
  * dependencies, fallbacks, references, cycles — at every nesting level. The walk over nested steps
  * is iterative and bounded by LIMITS, so no input can overflow the stack or run long.
  *
- * Over ~500 lines on purpose: one walker whose checks share the same context (subject, scope,
- * timeouts); config checks per step type live in config-checks.ts.
+ * Past ~500 lines on purpose: one walker whose step checks share one context (ids seen, scope,
+ * timeouts, fallbacks). Split out: config-checks.ts (per type), values.ts (free JSON and
+ * references), graph-checks.ts (cycles, fallback loops), shapes.ts (TypeBox structure).
  */
-import { cycleMessage, type DagNode, findCycles } from '../engine/dag.ts'
 import type { Issue } from '../errors.ts'
 import { checkCel } from '../expressions/cel.ts'
 import { parseDuration } from '../schema/duration.ts'
@@ -20,10 +20,13 @@ import {
 } from '../schema/workflow.ts'
 import { checkConfig, type NestedList } from './config-checks.ts'
 import { type CheckContext, isObject, type Obj, type Scope } from './context.ts'
+import { checkFallbackLoops, checkGraph, type FallbackEdge } from './graph-checks.ts'
 import { LIMITS } from './limits.ts'
-import { readReference, templateParts } from './references.ts'
+import { readReference } from './references.ts'
 import { child, quote, Report } from './report.ts'
 import { describeValue, knownKeys, SHAPES, type Shape, shapeProblems } from './shapes.ts'
+import { closest, suggestKey } from './suggest.ts'
+import { walkValue } from './values.ts'
 
 /** The part of an action registry validation needs. */
 export interface ActionLookup {
@@ -108,7 +111,7 @@ export class Validator implements CheckContext {
   /** Every id at every depth (for `${{steps.<id>…}}`). */
   private readonly allIds = new Set<string>()
   private readonly stepRefs: { path: string; subject: string; id: string; text: string }[] = []
-  private readonly fallbackOf = new Map<string, { target: string; path: string }>()
+  private readonly fallbackOf = new Map<string, FallbackEdge>()
   private stepCount = 0
   private tooMany = false
   workflowTimeoutMs: number | undefined
@@ -154,7 +157,8 @@ export class Validator implements CheckContext {
         )
       }
     }
-    if (Array.isArray(steps)) this.graph(steps)
+    if (Array.isArray(steps)) checkGraph(this.report, steps, this.topIds)
+    checkFallbackLoops(this.report, this.fallbackOf)
   }
 
   // -------------------------------------------------------------------------------------------
@@ -421,16 +425,9 @@ export class Validator implements CheckContext {
   }
 
   private didYouMean(id: string): string {
+    // Bounded: a typo hint is not worth a quadratic pass over thousands of ids.
     if (this.topIds.size > 2000) return ''
-    let best: string | undefined
-    let bestDistance = Math.min(3, Math.floor(id.length / 2) + 1)
-    for (const known of this.topIds.keys()) {
-      const d = editDistance(id.toLowerCase(), known.toLowerCase(), bestDistance)
-      if (d < bestDistance) {
-        best = known
-        bestDistance = d
-      }
-    }
+    const best = closest(id, this.topIds.keys())
     return best === undefined ? '' : `; did you mean ${quote(best)}?`
   }
 
@@ -648,11 +645,7 @@ export class Validator implements CheckContext {
     )
   }
 
-  /**
-   * A free-form JSON value (params, inputs, metadata, unknown keys), walked iteratively. Depth is
-   * bounded by LIMITS.maxValueDepth. `interpolated`: true = `${{…}}` is resolved here (references
-   * are checked), false = it is not (warn once), null = opaque (only the depth is checked).
-   */
+  /** See walkValue (values.ts). */
   freeValue(
     value: unknown,
     at: string,
@@ -661,89 +654,7 @@ export class Validator implements CheckContext {
     interpolated: boolean | null,
     scope?: Scope,
   ): void {
-    if (typeof value === 'string') {
-      this.freeString(value, at, subject, field, interpolated, scope)
-      return
-    }
-    if (typeof value !== 'object' || value === null) return
-    interface Frame {
-      v: object
-      depth: number
-      parent: Frame | undefined
-      key: string | number
-    }
-    const pathOf = (f: Frame | undefined, key?: string | number): string => {
-      const keys: (string | number)[] = key === undefined ? [] : [key]
-      for (let x = f; x?.parent !== undefined; x = x.parent) keys.push(x.key)
-      let p = at
-      for (let i = keys.length - 1; i >= 0; i--) p = child(p, keys[i] as string | number)
-      return p
-    }
-    const stack: Frame[] = [{ v: value, depth: 1, parent: undefined, key: '' }]
-    let warnedLiteral = false
-    while (stack.length > 0) {
-      const f = stack.pop() as Frame
-      if (f.depth > LIMITS.maxValueDepth) {
-        this.report.error(
-          pathOf(f),
-          `${subject}: ${field || 'value'} is nested more than ${LIMITS.maxValueDepth} levels deep`,
-        )
-        return
-      }
-      const visit = (v: unknown, key: string | number) => {
-        if (typeof v === 'string') {
-          if (!v.includes('${{')) return
-          if (interpolated === false) {
-            if (!warnedLiteral) this.freeString(v, pathOf(f, key), subject, field, false)
-            warnedLiteral = true
-          } else if (interpolated === true) {
-            this.freeString(v, pathOf(f, key), subject, field, true, scope)
-          }
-        } else if (typeof v === 'object' && v !== null) {
-          stack.push({ v, depth: f.depth + 1, parent: f, key })
-        }
-      }
-      if (Array.isArray(f.v)) {
-        for (let i = 0; i < f.v.length; i++) visit(f.v[i], i)
-      } else {
-        const o = f.v as Obj
-        for (const key in o) {
-          if (!Object.hasOwn(o, key)) continue
-          if (interpolated === true && key.includes('${{')) {
-            this.report.warn(
-              pathOf(f, key),
-              `${subject}: ${field} key ${quote(key)} is not interpolated; only values are`,
-            )
-          }
-          visit(o[key], key)
-        }
-      }
-    }
-  }
-
-  private freeString(
-    text: string,
-    at: string,
-    subject: string,
-    field: string,
-    interpolated: boolean | null,
-    scope?: Scope,
-  ): void {
-    if (interpolated === null || !text.includes('${{')) return
-    if (interpolated === false) {
-      this.report.warn(
-        at,
-        `${subject}: ${field} values are not interpolated, so "\${{…}}" stays literal text`,
-      )
-      return
-    }
-    for (const part of templateParts(text)) {
-      if (part.kind === 'error') {
-        this.report.error(at, `${subject}: ${part.message} in ${quote(text)}`, 'VALIDATION_ERROR')
-        continue
-      }
-      this.reference(part.expression, at, subject, scope?.inLoop ?? false)
-    }
+    walkValue(this, value, at, subject, field, interpolated, scope?.inLoop ?? false)
   }
 
   /** One reference expression (inside `${{ }}`, or a bare data_inject path). */
@@ -752,97 +663,6 @@ export class Validator implements CheckContext {
     if (facts.warning !== undefined) this.report.warn(at, `${subject}: ${facts.warning}`)
     else if (facts.stepId !== undefined) {
       this.stepRefs.push({ path: at, subject, id: facts.stepId, text: expression })
-    }
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Graph (top-level DAG) and fallbacks
-
-  private graph(steps: unknown[]): void {
-    const nodes: DagNode[] = []
-    const position = new Map<string, number>()
-    for (let i = 0; i < steps.length; i++) {
-      const s = steps[i]
-      if (!isObject(s) || typeof s.id !== 'string' || this.topIds.get(s.id) !== i) continue
-      const deps: string[] = []
-      if (Array.isArray(s.depends_on)) {
-        for (const d of s.depends_on) {
-          if (typeof d === 'string' && d !== s.id && this.topIds.has(d)) deps.push(d)
-        }
-      }
-      position.set(s.id, i)
-      nodes.push({ id: s.id, depends_on: deps })
-    }
-    const cycles = findCycles(nodes)
-    const inCycle = new Set<string>()
-    for (const cycle of cycles) {
-      for (const id of cycle) inCycle.add(id)
-      this.report.error('/steps', cycleMessage(cycle), 'CYCLE_DETECTED')
-    }
-    if (cycles.length > 0) this.blockedByCycles(nodes, inCycle, position)
-    this.fallbackLoops()
-  }
-
-  /** Steps downstream of a cycle can never start. */
-  private blockedByCycles(
-    nodes: DagNode[],
-    inCycle: Set<string>,
-    position: Map<string, number>,
-  ): void {
-    const indeg = new Map<string, number>()
-    const dependents = new Map<string, string[]>()
-    for (const n of nodes) {
-      const deps = new Set(n.depends_on)
-      indeg.set(n.id, deps.size)
-      for (const d of deps) {
-        const list = dependents.get(d)
-        if (list === undefined) dependents.set(d, [n.id])
-        else list.push(n.id)
-      }
-    }
-    const queue = nodes.filter((n) => indeg.get(n.id) === 0).map((n) => n.id)
-    const done = new Set<string>()
-    while (queue.length > 0) {
-      const u = queue.pop() as string
-      done.add(u)
-      for (const v of dependents.get(u) ?? []) {
-        const left = (indeg.get(v) as number) - 1
-        indeg.set(v, left)
-        if (left === 0) queue.push(v)
-      }
-    }
-    for (const n of nodes) {
-      if (done.has(n.id) || inCycle.has(n.id)) continue
-      this.report.warn(
-        `/steps/${position.get(n.id)}`,
-        `step ${quote(n.id)} can never run: it depends on a step in a cycle`,
-      )
-    }
-  }
-
-  /** A chain of fallback steps that leads back to itself would run forever. */
-  private fallbackLoops(): void {
-    const reported = new Set<string>()
-    for (const start of this.fallbackOf.keys()) {
-      const chain: string[] = []
-      const onChain = new Set<string>()
-      let id: string | undefined = start
-      while (id !== undefined && !onChain.has(id) && !reported.has(id)) {
-        chain.push(id)
-        onChain.add(id)
-        id = this.fallbackOf.get(id)?.target
-      }
-      if (id === undefined || reported.has(id) || !onChain.has(id)) {
-        for (const c of chain) reported.add(c)
-        continue
-      }
-      const loop = chain.slice(chain.indexOf(id))
-      for (const c of chain) reported.add(c)
-      const first = this.fallbackOf.get(loop[0] as string)
-      this.report.error(
-        first?.path ?? '/steps',
-        `fallback steps form a loop: ${[...loop, loop[0]].map((x) => quote(x as string)).join(' → ')}`,
-      )
     }
   }
 }
@@ -862,41 +682,4 @@ function unwrapGuard(text: string): string {
 function compileProblem(expression: string): string | undefined {
   const result = checkCel(expression)
   return result.ok ? undefined : result.message
-}
-
-function suggestKey(key: string, known: ReadonlySet<string>): string | undefined {
-  const norm = (s: string) => s.toLowerCase().replaceAll(/[-_\s]/g, '')
-  const k = norm(key)
-  for (const candidate of known) {
-    const c = norm(candidate)
-    if (c === k || editDistance(k, c, 3) <= (c.length > 5 ? 2 : 1)) {
-      return `did you mean ${quote(candidate)}?`
-    }
-  }
-  return undefined
-}
-
-/** Levenshtein distance, giving up (returning `limit`) once it is certainly ≥ limit. */
-export function editDistance(a: string, b: string, limit: number): number {
-  if (Math.abs(a.length - b.length) >= limit) return limit
-  let prev = new Array<number>(b.length + 1)
-  let cur = new Array<number>(b.length + 1)
-  for (let j = 0; j <= b.length; j++) prev[j] = j
-  for (let i = 1; i <= a.length; i++) {
-    cur[0] = i
-    let rowMin = i
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      const v = Math.min(
-        (prev[j] as number) + 1,
-        (cur[j - 1] as number) + 1,
-        (prev[j - 1] as number) + cost,
-      )
-      cur[j] = v
-      if (v < rowMin) rowMin = v
-    }
-    if (rowMin >= limit) return limit
-    ;[prev, cur] = [cur, prev]
-  }
-  return Math.min(prev[b.length] as number, limit)
 }

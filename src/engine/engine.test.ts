@@ -1,14 +1,16 @@
 import { describe, expect, test } from 'bun:test'
-import { FakeClock } from '../../test/support/fake-clock.ts'
 import { makeEngine } from '../../test/support/engine.ts'
-import { MemoryRunStore } from '../store/memory.ts'
+import { FakeClock } from '../../test/support/fake-clock.ts'
 import type { WorkflowDefinition } from '../schema/workflow.ts'
+import { MemoryRunStore } from '../store/memory.ts'
 import { reduce } from './reduce.ts'
 
 const def = (d: WorkflowDefinition): WorkflowDefinition => d
 
 async function eventTypes(store: MemoryRunStore, id: string, withStep = true): Promise<string[]> {
-  return (await store.listEvents(id)).map((e) => (withStep && e.step_id ? `${e.event_type}·${e.step_id}` : e.event_type))
+  return (await store.listEvents(id)).map((e) =>
+    withStep && e.step_id ? `${e.event_type}·${e.step_id}` : e.event_type,
+  )
 }
 
 describe('engine: DAG walk', () => {
@@ -20,7 +22,12 @@ describe('engine: DAG walk', () => {
       definition: def({
         steps: [
           { id: 'a', action: 'test.echo', params: { v: 1 } },
-          { id: 'b', action: 'test.echo', params: { got: '${{steps.a.output.v}}' }, depends_on: ['a'] },
+          {
+            id: 'b',
+            action: 'test.echo',
+            params: { got: '${{steps.a.output.v}}' },
+            depends_on: ['a'],
+          },
         ],
       }),
     })
@@ -74,7 +81,13 @@ describe('engine: DAG walk', () => {
       params: { b: 'run' },
       definition: def({
         inputs: { a: 'default', b: 'default' },
-        steps: [{ id: 's', action: 'test.echo', params: { a: '${{inputs.a}}', b: '${{inputs.b}}', w: '${{workflow.run_id}}' } }],
+        steps: [
+          {
+            id: 's',
+            action: 'test.echo',
+            params: { a: '${{inputs.a}}', b: '${{inputs.b}}', w: '${{workflow.run_id}}' },
+          },
+        ],
       }),
     })
     expect(r.output).toEqual({ s: { a: 'default', b: 'run', w: r.workflow_id } })
@@ -100,7 +113,9 @@ describe('engine: DAG walk', () => {
     expect(r.steps?.a?.error).toEqual({ code: 'EXECUTION_ERROR', message: 'nope' })
     expect(r.steps?.b?.status).toBe('completed')
     expect(r.steps?.c?.status).toBe('skipped')
-    const skipped = (await store.listEvents(r.workflow_id)).find((e) => e.event_type === 'step_skipped')
+    const skipped = (await store.listEvents(r.workflow_id)).find(
+      (e) => e.event_type === 'step_skipped',
+    )
     expect(skipped?.payload).toEqual({ reason: 'upstream_failed' })
   })
 
@@ -108,7 +123,11 @@ describe('engine: DAG walk', () => {
     const { engine } = makeEngine()
     const r = await engine.run({
       agentId: 'a',
-      definition: def({ steps: [{ id: 'x', action: 'test.fail', params: { code: 'ASSERTION_FAILED' }, retry: { max: 3 } }] }),
+      definition: def({
+        steps: [
+          { id: 'x', action: 'test.fail', params: { code: 'ASSERTION_FAILED' }, retry: { max: 3 } },
+        ],
+      }),
     })
     expect(r.error?.code).toBe('NON_RETRYABLE')
     expect(r.error?.message).toContain('step x: non-retryable error: [ASSERTION_FAILED]')
@@ -130,7 +149,11 @@ describe('engine: DAG walk', () => {
     const r = await engine.run({
       agentId: 'a',
       params: { n: 'seven' },
-      definition: def({ steps: [{ id: 'x', action: 'test.strict', params: { n: '${{inputs.n}}' }, retry: { max: 2 } }] }),
+      definition: def({
+        steps: [
+          { id: 'x', action: 'test.strict', params: { n: '${{inputs.n}}' }, retry: { max: 2 } },
+        ],
+      }),
     })
     expect(r.status).toBe('failed')
     expect(r.steps?.x?.error?.code).toBe('VALIDATION_ERROR')
@@ -139,7 +162,9 @@ describe('engine: DAG walk', () => {
     const ok = await engine.run({
       agentId: 'a',
       params: { n: 7 },
-      definition: def({ steps: [{ id: 'x', action: 'test.strict', params: { n: '${{inputs.n}}' } }] }),
+      definition: def({
+        steps: [{ id: 'x', action: 'test.strict', params: { n: '${{inputs.n}}' } }],
+      }),
     })
     expect(ok.output).toEqual({ x: { n: 7 } })
   })
@@ -148,7 +173,9 @@ describe('engine: DAG walk', () => {
     const { engine } = makeEngine()
     const r = await engine.run({
       agentId: 'a',
-      definition: def({ steps: [{ id: 'x', action: 'test.echo', params: { v: '${{steps.nope.output.x}}' } }] }),
+      definition: def({
+        steps: [{ id: 'x', action: 'test.echo', params: { v: '${{steps.nope.output.x}}' } }],
+      }),
     })
     expect(r.steps?.x?.error?.code).toBe('INTERPOLATION_ERROR')
     expect(r.steps?.x?.error?.message).toContain('nope')
@@ -157,7 +184,10 @@ describe('engine: DAG walk', () => {
   test('plain exceptions, BigInt and cyclic outputs fail the step cleanly', async () => {
     const { engine } = makeEngine()
     for (const action of ['test.throw', 'test.bigint', 'test.cycle']) {
-      const r = await engine.run({ agentId: 'a', definition: def({ steps: [{ id: 'x', action }] }) })
+      const r = await engine.run({
+        agentId: 'a',
+        definition: def({ steps: [{ id: 'x', action }] }),
+      })
       expect(r.status).toBe('failed')
       expect(r.steps?.x?.status).toBe('failed')
       expect(typeof r.steps?.x?.error?.message).toBe('string')
@@ -195,7 +225,9 @@ describe('engine: retries and error handling', () => {
     expect(r.output).toEqual({ f: { attempt: 3, calls: 3 } })
     const types = await eventTypes(store, r.workflow_id, false)
     expect(types.filter((t) => t === 'step_retry_attempt')).toHaveLength(2)
-    const retrying = (await store.listEvents(r.workflow_id)).filter((e) => e.event_type === 'step_retrying')
+    const retrying = (await store.listEvents(r.workflow_id)).filter(
+      (e) => e.event_type === 'step_retrying',
+    )
     expect(retrying.map((e) => (e.payload as { delay_ms: number }).delay_ms)).toEqual([1000, 2000])
   })
 
@@ -203,7 +235,9 @@ describe('engine: retries and error handling', () => {
     const { engine, effects } = makeEngine()
     const r = await engine.run({
       agentId: 'a',
-      definition: def({ steps: [{ id: 'x', action: 'test.fail', params: { key: 'k' }, retry: { max: 2 } }] }),
+      definition: def({
+        steps: [{ id: 'x', action: 'test.fail', params: { key: 'k' }, retry: { max: 2 } }],
+      }),
     })
     expect(effects.get('k')).toBe(3)
     expect(r.error?.code).toBe('RETRY_EXHAUSTED')
@@ -234,8 +268,16 @@ describe('engine: retries and error handling', () => {
       definition: def({
         steps: [
           { id: 'fb', action: 'test.count', params: { key: 'fb' } },
-          { id: 'a', action: 'test.fail', on_error: { strategy: 'fallback_step', fallback_step: 'fb' } },
-          { id: 'b', action: 'test.fail', on_error: { strategy: 'fallback_step', fallback_step: 'fb' } },
+          {
+            id: 'a',
+            action: 'test.fail',
+            on_error: { strategy: 'fallback_step', fallback_step: 'fb' },
+          },
+          {
+            id: 'b',
+            action: 'test.fail',
+            on_error: { strategy: 'fallback_step', fallback_step: 'fb' },
+          },
           { id: 'c', action: 'test.echo', params: { after: true }, depends_on: ['a', 'b'] },
         ],
       }),
@@ -250,7 +292,11 @@ describe('engine: retries and error handling', () => {
       definition: def({
         steps: [
           { id: 'fb', action: 'test.count', params: { key: 'fb2' } },
-          { id: 'a', action: 'test.noop', on_error: { strategy: 'fallback_step', fallback_step: 'fb' } },
+          {
+            id: 'a',
+            action: 'test.noop',
+            on_error: { strategy: 'fallback_step', fallback_step: 'fb' },
+          },
         ],
       }),
     })
@@ -296,7 +342,9 @@ describe('engine: timeouts', () => {
     const started = engine.start({
       agentId: 'a',
       definition: def({
-        steps: [{ id: 'h', action: 'test.hang', timeout: '1s', retry: { max: 1 }, params: { key: 'h' } }],
+        steps: [
+          { id: 'h', action: 'test.hang', timeout: '1s', retry: { max: 1 }, params: { key: 'h' } },
+        ],
       }),
     })
     await clock.advance(1000)
@@ -335,7 +383,11 @@ describe('engine: timeouts', () => {
     const { engine } = makeEngine({ clock })
     const started = engine.start({
       agentId: 'a',
-      definition: def({ timeout: '1s', on_timeout: 'cancel', steps: [{ id: 's', action: 'test.sleep', params: { ms: 9000 } }] }),
+      definition: def({
+        timeout: '1s',
+        on_timeout: 'cancel',
+        steps: [{ id: 's', action: 'test.sleep', params: { ms: 9000 } }],
+      }),
     })
     await clock.advance(1000)
     const r = await started.settled
@@ -375,16 +427,19 @@ describe('engine: timeouts', () => {
     await clock.advance(1)
     const again = await sig.settled
     expect(again?.status).toBe('suspended')
-    await expect(engine.signal(r.workflow_id, { type: 'decision', step_id: 's', payload: { choice: 'x' } })).rejects.toThrow(
-      /no pending decision/,
-    )
+    await expect(
+      engine.signal(r.workflow_id, { type: 'decision', step_id: 's', payload: { choice: 'x' } }),
+    ).rejects.toThrow(/no pending decision/)
   })
 
   test('timeout 0s fires before the first level', async () => {
     const { engine, effects } = makeEngine()
     const r = await engine.run({
       agentId: 'a',
-      definition: def({ timeout: '0s', steps: [{ id: 's', action: 'test.count', params: { key: 'zero' } }] }),
+      definition: def({
+        timeout: '0s',
+        steps: [{ id: 's', action: 'test.count', params: { key: 'zero' } }],
+      }),
     })
     expect(r.status).toBe('failed')
     expect(effects.get('zero')).toBe(0)
@@ -425,7 +480,12 @@ describe('engine: cancel and replay', () => {
         steps: [
           { id: 'a', action: 'test.echo', params: { n: 1 } },
           { id: 'b', action: 'test.fail', on_error: { strategy: 'ignore' }, depends_on: ['a'] },
-          { id: 'c', action: 'test.echo', params: { m: '${{steps.a.output.n}}' }, depends_on: ['b'] },
+          {
+            id: 'c',
+            action: 'test.echo',
+            params: { m: '${{steps.a.output.n}}' },
+            depends_on: ['b'],
+          },
         ],
       }),
     })

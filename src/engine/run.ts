@@ -6,8 +6,8 @@
 import { parseDuration } from '../schema/duration.ts'
 import type { ExecutionResult } from '../schema/run.ts'
 import type { Step, WorkflowDefinition } from '../schema/workflow.ts'
-import { computeLevels, sinks } from './dag.ts'
 import type { Outcome } from './core.ts'
+import { computeLevels, sinks } from './dag.ts'
 import type { ContextRow, TimerHandle } from './ports.ts'
 import type { RunState } from './reduce.ts'
 

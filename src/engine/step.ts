@@ -48,7 +48,13 @@ function stopped(run: Run, frame: Frame): boolean {
  * Runs a step to an outcome; terminal steps (seen on resume) are reported, never re-run. A step
  * already executing (a fallback named by two steps that fail together) is joined, not run twice.
  */
-export function executeStep(core: Core, run: Run, step: Step, key: string, frame: Frame): Promise<Outcome> {
+export function executeStep(
+  core: Core,
+  run: Run,
+  step: Step,
+  key: string,
+  frame: Frame,
+): Promise<Outcome> {
   if (!run.plan.fallbackTargets.has(key)) return execute(core, run, step, key, frame)
   const running = run.inflight.get(key)
   if (running !== undefined) return running
@@ -58,7 +64,13 @@ export function executeStep(core: Core, run: Run, step: Step, key: string, frame
   return p
 }
 
-async function execute(core: Core, run: Run, step: Step, key: string, frame: Frame): Promise<Outcome> {
+async function execute(
+  core: Core,
+  run: Run,
+  step: Step,
+  key: string,
+  frame: Frame,
+): Promise<Outcome> {
   const st = stepOf(run.state, key)
   if (TERMINAL_STEP.has(st.status)) return replayedOutcome(core, run, step, st, frame)
   if (stopped(run, frame)) return ABORTED

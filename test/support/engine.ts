@@ -4,8 +4,8 @@
  */
 import { Type } from '@sinclair/typebox'
 import { createActionRegistry } from '../../src/actions/registry.ts'
-import { Engine } from '../../src/engine/engine.ts'
 import type { EngineOptions } from '../../src/engine/core.ts'
+import { Engine } from '../../src/engine/engine.ts'
 import type { Action, Clock, Expressions, Logger, RunStore } from '../../src/engine/ports.ts'
 import { AppError, isErrorCode } from '../../src/errors.ts'
 import { evalCel } from '../../src/expressions/cel.ts'
@@ -34,8 +34,20 @@ const Any = Type.Record(Type.String(), Type.Unknown())
 
 export function testActions(effects: Effects, clock: Clock = systemClock): Action[] {
   return [
-    { name: 'test.echo', description: 'returns its params', params: Any, pure: true, execute: (p) => p },
-    { name: 'test.noop', description: 'does nothing', params: Any, pure: true, execute: () => ({}) },
+    {
+      name: 'test.echo',
+      description: 'returns its params',
+      params: Any,
+      pure: true,
+      execute: (p) => p,
+    },
+    {
+      name: 'test.noop',
+      description: 'does nothing',
+      params: Any,
+      pure: true,
+      execute: () => ({}),
+    },
     {
       name: 'test.count',
       description: 'counts a side effect under params.key and returns the count',
@@ -61,7 +73,8 @@ export function testActions(effects: Effects, clock: Clock = systemClock): Actio
       pure: false,
       execute: (p, ctx) => {
         const n = effects.bump(String(p.key ?? 'flaky'))
-        if (n < Number(p.succeed_on ?? 2)) throw new AppError('EXECUTION_ERROR', `flaky failure ${n}`)
+        if (n < Number(p.succeed_on ?? 2))
+          throw new AppError('EXECUTION_ERROR', `flaky failure ${n}`)
         return { attempt: ctx.attempt, calls: n }
       },
     },
@@ -131,7 +144,12 @@ export interface TestEngine {
 }
 
 export function makeEngine(
-  opts: { store?: RunStore; clock?: Clock; actions?: Action[]; options?: Partial<EngineOptions> } = {},
+  opts: {
+    store?: RunStore
+    clock?: Clock
+    actions?: Action[]
+    options?: Partial<EngineOptions>
+  } = {},
 ): TestEngine {
   const effects = new Effects()
   const clock = opts.clock ?? systemClock

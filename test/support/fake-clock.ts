@@ -25,7 +25,12 @@ export class FakeClock implements Clock {
   }
 
   setTimer(delayMs: number, fn: () => void): TimerHandle {
-    const timer: Timer = { at: this.t + Math.max(0, delayMs), seq: this.seq++, fn, cancelled: false }
+    const timer: Timer = {
+      at: this.t + Math.max(0, delayMs),
+      seq: this.seq++,
+      fn,
+      cancelled: false,
+    }
     this.timers.push(timer)
     return {
       cancel: () => {

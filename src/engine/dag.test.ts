@@ -1,4 +1,3 @@
-// biome-ignore lint/style/noRestrictedImports: the engine's purity rule is for its code; its tests run under bun:test.
 import { describe, expect, test } from 'bun:test'
 import { AppError } from '../errors.ts'
 import {

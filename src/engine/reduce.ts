@@ -245,7 +245,7 @@ const STEP_APPLIERS: Record<string, Applier> = {
     st.status = 'completed'
     setOutput(state, st, p !== undefined && 'output' in p, p?.output)
     const j = ev.payload_json
-    st.outputJson = j !== undefined && j.startsWith('{"output":') ? j.slice(10, -1) : undefined
+    st.outputJson = j?.startsWith('{"output":') ? j.slice(10, -1) : undefined
     st.completedAt = ev.timestamp
     if (st.startedAt !== undefined) st.durationMs = ev.timestamp - st.startedAt
     st.error = undefined

@@ -3,5 +3,7 @@
  * by name. `opcode` with no command serves.
  */
 import type { Command } from './command.ts'
+import { diagramCommand } from './diagram.ts'
+import { validateCommand } from './validate.ts'
 
-export const commands: Command[] = []
+export const commands: Command[] = [diagramCommand, validateCommand]

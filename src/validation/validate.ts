@@ -352,10 +352,12 @@ export class Validator implements CheckContext {
     this.notInterpolated(name, at, subject, 'action')
     const registry = this.options.actions
     if (registry !== undefined && !registry.has(name)) {
+      const severity = this.options.unknownActionSeverity ?? 'error'
+      const more = severity === 'warning' ? '; the run fails unless a plugin provides it' : ''
       this.report.add(
-        this.options.unknownActionSeverity ?? 'error',
+        severity,
         at,
-        `${subject}: unknown action ${quote(name)}`,
+        `${subject}: unknown action ${quote(name)}${more}`,
         'ACTION_UNAVAILABLE',
       )
     }

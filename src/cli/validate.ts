@@ -93,8 +93,23 @@ export function humanReport(file: string, result: ValidationResult): string {
   return `${lines.join('\n')}\n`
 }
 
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+/** C0/C1 controls and the bidirectional overrides/isolates (which can reorder what a terminal shows). */
+function unsafe(c: number): boolean {
+  return (
+    c < 0x20 ||
+    (c >= 0x7f && c <= 0x9f) ||
+    c === 0x200e ||
+    c === 0x200f ||
+    (c >= 0x202a && c <= 0x202e) ||
+    (c >= 0x2066 && c <= 0x2069)
+  )
+}
 
 function safe(text: string): string {
-  return text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  let out = ''
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    out += unsafe(c) ? `\\u${c.toString(16).padStart(4, '0')}` : text[i]
+  }
+  return out
 }

@@ -131,6 +131,8 @@ function paramsSchema(forcedMethod?: 'GET' | 'POST') {
 }
 
 const HttpRequestParams = paramsSchema()
+// Built once: the registry compiles a checker per schema object.
+const FORCED_SCHEMAS = { GET: paramsSchema('GET'), POST: paramsSchema('POST') }
 type HttpParams = Static<typeof HttpRequestParams>
 
 /** Step output of every http.* action. */
@@ -163,7 +165,7 @@ function makeHttpAction(
 ): Action {
   const opts = { ...DEFAULTS, ...stripUndefined(options) }
   const params: TSchema =
-    forcedMethod === undefined ? HttpRequestParams : paramsSchema(forcedMethod)
+    forcedMethod === undefined ? HttpRequestParams : FORCED_SCHEMAS[forcedMethod]
   const description =
     forcedMethod === undefined
       ? 'Sends an HTTP request and returns {status_code, status, headers, body, content_type, duration_ms}; JSON bodies are parsed.'

@@ -77,16 +77,15 @@ function loop(v: CheckContext, config: Obj, path: string, subject: string): Nest
   if (mode === 'for_each') {
     if (over.trim() === '') {
       v.report.error(
-        config.over === undefined ? path : child(path, 'over'),
+        config.over === undefined ? path : `${path}/over`,
         `${subject}: a for_each loop needs "over", a CEL expression yielding a list (e.g. "inputs.items")`,
       )
-    } else v.cel(over, child(path, 'over'), subject, 'config.over')
+    } else v.cel(over, `${path}/over`, subject, 'config.over')
   } else {
     if (config.over !== undefined) {
-      v.report.warn(child(path, 'over'), `${subject}: "over" is not used by ${mode} loops`)
+      v.report.warn(`${path}/over`, `${subject}: "over" is not used by ${mode} loops`)
     }
-    if (condition.trim() !== '')
-      v.cel(condition, child(path, 'condition'), subject, 'config.condition')
+    if (condition.trim() !== '') v.cel(condition, `${path}/condition`, subject, 'config.condition')
   }
   return bodyOf(v, config, path, subject)
 }
@@ -95,23 +94,23 @@ function bodyOf(v: CheckContext, config: Obj, path: string, subject: string): Ne
   const body = config.body
   if (!Array.isArray(body)) return []
   if (body.length === 0) {
-    v.report.error(child(path, 'body'), `${subject}: the loop body must not be empty`)
+    v.report.error(`${path}/body`, `${subject}: the loop body must not be empty`)
     return []
   }
-  return [{ steps: body, path: child(path, 'body') }]
+  return [{ steps: body, path: `${path}/body` }]
 }
 
 function condition(v: CheckContext, config: Obj, path: string, subject: string): NestedList[] {
   const expression = text(config.expression)
   // An empty or missing expression is reported by the structural check (minLength 1).
   if (expression.trim() !== '') {
-    v.cel(expression, child(path, 'expression'), subject, 'config.expression')
+    v.cel(expression, `${path}/expression`, subject, 'config.expression')
   }
   const lists: NestedList[] = []
   let steps = 0
   const branches = config.branches
   if (isObject(branches)) {
-    const bp = child(path, 'branches')
+    const bp = `${path}/branches`
     for (const key in branches) {
       if (!Object.hasOwn(branches, key)) continue
       const list = branches[key]
@@ -129,7 +128,7 @@ function condition(v: CheckContext, config: Obj, path: string, subject: string):
   }
   if (Array.isArray(config.default)) {
     steps += config.default.length
-    lists.push({ steps: config.default, path: child(path, 'default') })
+    lists.push({ steps: config.default, path: `${path}/default` })
   }
   if (steps === 0 && (config.branches === undefined || isObject(config.branches))) {
     v.report.warn(
@@ -143,7 +142,7 @@ function condition(v: CheckContext, config: Obj, path: string, subject: string):
 function parallel(v: CheckContext, config: Obj, path: string, subject: string): NestedList[] {
   const branches = config.branches
   if (!Array.isArray(branches)) return []
-  const bp = child(path, 'branches')
+  const bp = `${path}/branches`
   if (branches.length === 0) {
     v.report.error(bp, `${subject}: a parallel step needs at least one branch`)
     return []
@@ -171,12 +170,12 @@ function wait(
     }
     return
   }
-  if (signal !== '') v.notInterpolated(signal, child(path, 'signal'), subject, 'config.signal')
+  if (signal !== '') v.notInterpolated(signal, `${path}/signal`, subject, 'config.signal')
   if (duration === '') return
-  const dp = child(path, 'duration')
+  const dp = `${path}/duration`
   const ms = v.duration(duration, dp, subject, 'config.duration', 'error')
   if (signal !== '') {
-    v.report.warn(child(path, 'signal'), `${subject}: "signal" is ignored when "duration" is set`)
+    v.report.warn(`${path}/signal`, `${subject}: "signal" is ignored when "duration" is set`)
   }
   if (ms === undefined) return
   if (ctx.stepTimeoutMs !== undefined && ms > ctx.stepTimeoutMs) {
@@ -200,32 +199,29 @@ function reasoning(
   const prompt = config.prompt_context
   if (prompt === undefined || (typeof prompt === 'string' && prompt.trim() === '')) {
     v.report.warn(
-      child(path, 'prompt_context'),
+      `${path}/prompt_context`,
       `${subject}: prompt_context is empty: whoever decides gets no instructions`,
     )
   } else if (typeof prompt === 'string') {
-    v.notInterpolated(prompt, child(path, 'prompt_context'), subject, 'config.prompt_context')
+    v.notInterpolated(prompt, `${path}/prompt_context`, subject, 'config.prompt_context')
   }
   const optionIds = new Set<string>()
   if (Array.isArray(config.options)) {
-    const op = child(path, 'options')
+    const op = `${path}/options`
     for (let i = 0; i < config.options.length; i++) {
       const option = config.options[i]
       if (!isObject(option)) continue // reported by the structural check
       v.unknownKeys(option, KNOWN.option, child(op, i), subject, {}, `config.options[${i}].`)
       if (typeof option.id !== 'string' || option.id === '') continue
       if (optionIds.has(option.id)) {
-        v.report.error(
-          child(child(op, i), 'id'),
-          `${subject}: duplicate option id ${quote(option.id)}`,
-        )
+        v.report.error(`${child(op, i)}/id`, `${subject}: duplicate option id ${quote(option.id)}`)
       }
       optionIds.add(option.id)
     }
   }
   const fallback = config.fallback
   if (typeof fallback === 'string' && fallback !== '') {
-    const fp = child(path, 'fallback')
+    const fp = `${path}/fallback`
     if (optionIds.size > 0 && !optionIds.has(fallback)) {
       v.report.warn(
         fp,
@@ -237,15 +233,10 @@ function reasoning(
     }
   }
   if (typeof config.target_agent === 'string') {
-    v.notInterpolated(
-      config.target_agent,
-      child(path, 'target_agent'),
-      subject,
-      'config.target_agent',
-    )
+    v.notInterpolated(config.target_agent, `${path}/target_agent`, subject, 'config.target_agent')
   }
   if (typeof config.timeout === 'string') {
-    const tp = child(path, 'timeout')
+    const tp = `${path}/timeout`
     const ms = v.duration(config.timeout, tp, subject, 'config.timeout', 'error')
     if (ms !== undefined && ctx.stepTimeoutMs !== undefined && ms > ctx.stepTimeoutMs) {
       v.report.warn(tp, `${subject}: the decision timeout is longer than the step timeout`)
@@ -256,7 +247,7 @@ function reasoning(
   }
   const inject = config.data_inject
   if (isObject(inject)) {
-    const ip = child(path, 'data_inject')
+    const ip = `${path}/data_inject`
     for (const key in inject) {
       if (!Object.hasOwn(inject, key)) continue
       const value = inject[key]

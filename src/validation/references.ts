@@ -40,39 +40,48 @@ export interface RefFacts {
   warning?: string
 }
 
+const NAMESPACE_SET: ReadonlySet<string> = new Set(NAMESPACES)
+const NO_FACTS: RefFacts = Object.freeze({})
+
 /** Reads one reference expression (the text inside `${{ }}`). */
 export function readReference(expression: string, inLoop: boolean): RefFacts {
-  const cut = expression.search(/[.[]/)
+  let cut = -1
+  for (let i = 0; i < expression.length; i++) {
+    const c = expression.charCodeAt(i)
+    if (c === 0x2e || c === 0x5b) {
+      cut = i
+      break
+    }
+  }
   const ns = cut === -1 ? expression : expression.slice(0, cut)
-  const rest = cut === -1 ? '' : expression.slice(cut + 1)
-  if (!(NAMESPACES as readonly string[]).includes(ns)) {
+  if (!NAMESPACE_SET.has(ns)) {
     return {
       warning: `"\${{${expression}}}" uses an unknown namespace "${ns}"; expected one of ${NAMESPACES.join(', ')}`,
     }
   }
-  if (cut !== -1 && rest === '') return { warning: `"\${{${expression}}}" ends with a dot` }
+  if (cut === expression.length - 1) return { warning: `"\${{${expression}}}" ends with a dot` }
   if (ns === 'loop' && !inLoop) {
     return { warning: `"\${{${expression}}}" is only available inside a loop body` }
   }
-  if (ns === 'secrets' && rest === '') {
+  if (ns === 'secrets' && cut === -1) {
     return { warning: `"\${{${expression}}}" needs a secret name: \${{secrets.NAME}}` }
   }
-  if (ns !== 'steps') return {}
-  const segments = expression.split('.')
-  const id = segments[1]
-  if (id === undefined || id === '' || segments.length < 3) {
+  if (ns !== 'steps') return NO_FACTS
+  // steps.<id>.output[…]: the id runs to the second dot (spec §9.3), the third segment is `output`.
+  const idEnd = cut === -1 || expression[cut] !== '.' ? -1 : expression.indexOf('.', cut + 1)
+  const id = cut === -1 ? '' : expression.slice(cut + 1, idEnd === -1 ? undefined : idEnd)
+  if (id === '' || idEnd === -1) {
     return {
-      ...(id ? { stepId: id } : {}),
+      ...(id === '' ? {} : { stepId: id }),
       warning: `"\${{${expression}}}" is incomplete: step outputs are read as \${{steps.<id>.output}} or \${{steps.<id>.output.<field>}}`,
     }
   }
-  const third = (segments[2] as string).replace(/\[.*$/, '')
-  if (third !== 'output') {
-    const tail = segments.slice(2).join('.')
-    return {
-      stepId: id,
-      warning: `"\${{${expression}}}" is not a valid reference: step outputs are read as steps.<id>.output…; did you mean "\${{steps.${id}.output}}" or "\${{steps.${id}.output.${tail}}}"?`,
-    }
+  const rest = expression.slice(idEnd + 1)
+  if (rest === 'output' || rest.startsWith('output.') || rest.startsWith('output[')) {
+    return { stepId: id }
   }
-  return { stepId: id }
+  return {
+    stepId: id,
+    warning: `"\${{${expression}}}" is not a valid reference: step outputs are read as steps.<id>.output…; did you mean "\${{steps.${id}.output}}" or "\${{steps.${id}.output.${rest}}}"?`,
+  }
 }

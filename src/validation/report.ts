@@ -62,8 +62,11 @@ export function child(path: string, key: string | number): string {
   return `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`
 }
 
+const PLAIN = /^[\w.:@/+-]*$/
+
 /** Quotes a user-provided text for a message: JSON escaping (no raw control characters), clipped. */
 export function quote(text: string, max = 80): string {
+  if (text.length <= max && PLAIN.test(text)) return `"${text}"`
   const shown = text.length > max ? `${text.slice(0, max - 1)}…` : text
   return JSON.stringify(shown)
 }

@@ -247,24 +247,24 @@ export class Validator implements CheckContext {
     this.dependsOn(value, path, subject, scope)
     this.guard(value, path, subject)
     const stepTimeoutMs = this.stepTimeout(value, path, subject)
-    this.retry(value.retry, child(path, 'retry'), subject)
+    this.retry(value.retry, `${path}/retry`, subject)
     this.onError(value, path, subject, scope)
     if (isObject(value.limits)) {
       const limits = value.limits
-      this.unknownKeys(limits, KNOWN.limits, child(path, 'limits'), subject, {}, 'limits.')
+      this.unknownKeys(limits, KNOWN.limits, `${path}/limits`, subject, {}, 'limits.')
       if (typeof limits.timeout === 'string') {
-        const lp = child(child(path, 'limits'), 'timeout')
+        const lp = `${path}/limits/timeout`
         this.duration(limits.timeout, lp, subject, 'limits.timeout', 'error')
       }
     }
     if (type === undefined) return undefined
     if (type === 'action') {
       if (value.config !== undefined) {
-        this.report.warn(child(path, 'config'), `${subject}: config is not used by action steps`)
+        this.report.warn(`${path}/config`, `${subject}: config is not used by action steps`)
       }
       return undefined
     }
-    const configPath = child(path, 'config')
+    const configPath = `${path}/config`
     if (!isObject(value.config)) {
       this.report.error(
         configPath,
@@ -295,7 +295,7 @@ export class Validator implements CheckContext {
   }
 
   private stepId(step: Obj, item: StepWork, subject: string): void {
-    const idPath = child(item.path, 'id')
+    const idPath = `${item.path}/id`
     const id = step.id
     if (typeof id !== 'string') {
       this.report.error(
@@ -334,7 +334,7 @@ export class Validator implements CheckContext {
 
   private action(step: Obj, type: StepType | undefined, path: string, subject: string): void {
     const name = step.action
-    const at = child(path, 'action')
+    const at = `${path}/action`
     if (type !== 'action') {
       if (name !== undefined && type !== undefined) {
         this.report.warn(at, `${subject}: "action" is not used by ${type} steps`)
@@ -372,7 +372,7 @@ export class Validator implements CheckContext {
   ): void {
     const params = step.params
     if (params === undefined) return
-    const at = child(path, 'params')
+    const at = `${path}/params`
     if (type !== 'action') {
       if (type !== undefined) {
         this.report.warn(at, `${subject}: params are only used by action steps`)
@@ -391,7 +391,7 @@ export class Validator implements CheckContext {
   private dependsOn(step: Obj, path: string, subject: string, scope: Scope): void {
     const deps = step.depends_on
     if (!Array.isArray(deps) || deps.length === 0) return
-    const at = child(path, 'depends_on')
+    const at = `${path}/depends_on`
     if (scope.kind === 'hook') {
       this.report.warn(
         at,
@@ -437,7 +437,7 @@ export class Validator implements CheckContext {
   private guard(step: Obj, path: string, subject: string): void {
     const guard = step.condition
     if (typeof guard !== 'string') return
-    const at = child(path, 'condition')
+    const at = `${path}/condition`
     if (guard.trim() === '') {
       this.report.warn(at, `${subject}: condition is blank and is ignored`)
       return
@@ -455,8 +455,8 @@ export class Validator implements CheckContext {
 
   private stepTimeout(step: Obj, path: string, subject: string): number | undefined {
     if (typeof step.timeout !== 'string') return undefined
-    const at = child(path, 'timeout')
-    const ms = parseDuration(step.timeout)
+    const at = `${path}/timeout`
+    const ms = durationMs(step.timeout)
     if (ms === undefined && step.timeout.includes('${{')) {
       this.report.warn(
         at,
@@ -487,22 +487,22 @@ export class Validator implements CheckContext {
     this.unknownKeys(retry, KNOWN.retry, at, subject, {}, 'retry.')
     if (typeof retry.max === 'number' && Number.isInteger(retry.max) && retry.max > 10) {
       this.report.warn(
-        child(at, 'max'),
+        `${at}/max`,
         `${subject}: retry.max is ${retry.max}; more than 10 retries rarely helps and delays the failure`,
       )
     }
     let delay: number | undefined
     let maxDelay: number | undefined
     if (typeof retry.delay === 'string') {
-      delay = this.duration(retry.delay, child(at, 'delay'), subject, 'retry.delay', 'error')
+      delay = this.duration(retry.delay, `${at}/delay`, subject, 'retry.delay', 'error')
     }
     if (typeof retry.max_delay === 'string') {
-      const mp = child(at, 'max_delay')
+      const mp = `${at}/max_delay`
       maxDelay = this.duration(retry.max_delay, mp, subject, 'retry.max_delay', 'error')
     }
     if (delay !== undefined && maxDelay !== undefined && maxDelay < delay) {
       this.report.warn(
-        child(at, 'max_delay'),
+        `${at}/max_delay`,
         `${subject}: retry.max_delay is shorter than retry.delay, so every retry waits max_delay`,
       )
     }
@@ -511,10 +511,10 @@ export class Validator implements CheckContext {
   private onError(step: Obj, path: string, subject: string, scope: Scope): void {
     const handler = step.on_error
     if (!isObject(handler)) return
-    const at = child(path, 'on_error')
+    const at = `${path}/on_error`
     this.unknownKeys(handler, KNOWN.onError, at, subject, {}, 'on_error.')
     const target = handler.fallback_step
-    const fp = child(at, 'fallback_step')
+    const fp = `${at}/fallback_step`
     if (handler.strategy !== 'fallback_step') {
       if (target !== undefined && typeof handler.strategy === 'string') {
         this.report.warn(fp, `${subject}: fallback_step is only used with strategy "fallback_step"`)
@@ -591,7 +591,7 @@ export class Validator implements CheckContext {
     field: string,
     severity: 'error' | 'warning',
   ): number | undefined {
-    const ms = parseDuration(text)
+    const ms = durationMs(text)
     if (ms === undefined && text.includes('${{')) {
       this.report.add(
         severity,
@@ -673,6 +673,18 @@ export class Validator implements CheckContext {
 function stepType(value: unknown): StepType | undefined {
   if (value === undefined || value === '') return 'action'
   return STEP_TYPES.has(value as StepType) ? (value as StepType) : undefined
+}
+
+const durations = new Map<string, number | undefined>()
+
+/** parseDuration, memoised: definitions repeat the same few texts ("30s", "500ms"). */
+function durationMs(text: string): number | undefined {
+  if (text.length > 32) return parseDuration(text)
+  if (durations.has(text)) return durations.get(text)
+  const ms = parseDuration(text)
+  if (durations.size >= 1_000) durations.clear()
+  durations.set(text, ms)
+  return ms
 }
 
 /** Same reading as the engine's (src/engine/step.ts `unwrapGuard`). */

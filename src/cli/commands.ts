@@ -4,6 +4,7 @@
  */
 import type { Command } from './command.ts'
 import { diagramCommand } from './diagram.ts'
+import { evalCommand } from './eval.ts'
 import { validateCommand } from './validate.ts'
 
-export const commands: Command[] = [diagramCommand, validateCommand]
+export const commands: Command[] = [diagramCommand, evalCommand, validateCommand]

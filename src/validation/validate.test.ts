@@ -124,6 +124,17 @@ describe('validateDefinition: basics', () => {
     ])
   })
 
+  test('template arguments put inside the definition get a pointed hint', () => {
+    const result = validateDefinition({
+      ...wf(act('a')),
+      triggers: { cron: { expression: '@hourly' } },
+    })
+    expect(result.ok).toBe(true)
+    expect(result.warnings.map((w) => w.message)).toEqual([
+      'workflow: unknown key "triggers" is kept but not used (triggers are an argument of opcode.define, beside the definition)',
+    ])
+  })
+
   test('a step that is its own dependency is CYCLE_DETECTED at its depends_on entry', () => {
     const issue = only(validateDefinition(wf(act('a', { depends_on: ['a'] }))))
     expect(issue).toEqual({

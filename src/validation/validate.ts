@@ -71,6 +71,9 @@ const WORKFLOW_HINTS: Record<string, string> = {
   description: 'put it in metadata.description',
   version: 'templates are versioned by opcode.define',
   context: 'the definition has no context block; pass data through inputs',
+  triggers: 'triggers are an argument of opcode.define, beside the definition',
+  input_schema: 'input_schema is an argument of opcode.define, beside the definition',
+  output_schema: 'output_schema is an argument of opcode.define, beside the definition',
 }
 
 const STEP_HINTS: Record<string, string> = {

@@ -4,6 +4,7 @@
  * WebAssembly of the SVG/PNG path; imports only schema, errors and engine/dag.
  */
 export { type AsciiOptions, renderAscii } from './ascii.ts'
+export { definitionError } from './definition-check.ts'
 export { renderDot } from './dot.ts'
 export { escapeLabel, renderMermaid } from './mermaid.ts'
 export {

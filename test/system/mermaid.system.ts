@@ -10,7 +10,6 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type BrowserContext, chromium, type Page } from 'playwright-core'
-import type { WorkflowDefinition } from '../../src/schema/workflow.ts'
 import {
   buildDiagramModel,
   type DiagramModel,
@@ -27,9 +26,18 @@ import {
   NASTY_LABELS,
   nastyWorkflow,
 } from '../../src/diagram/samples.ts'
+import type { WorkflowDefinition } from '../../src/schema/workflow.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
-const MERMAID_JS = join(import.meta.dir, '..', '..', 'node_modules', 'mermaid', 'dist', 'mermaid.min.js')
+const MERMAID_JS = join(
+  import.meta.dir,
+  '..',
+  '..',
+  'node_modules',
+  'mermaid',
+  'dist',
+  'mermaid.min.js',
+)
 
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><script src="/mermaid.min.js"></script></head>
@@ -125,7 +133,9 @@ function gridWorkflow(n: number): WorkflowDefinition {
   for (let i = 0; i < n; i++) {
     const row = Math.floor(i / 10)
     const deps =
-      row === 0 ? [] : [...new Set([`s${(row - 1) * 10 + (i % 10)}`, `s${(row - 1) * 10 + ((i + 1) % 10)}`])]
+      row === 0
+        ? []
+        : [...new Set([`s${(row - 1) * 10 + (i % 10)}`, `s${(row - 1) * 10 + ((i + 1) % 10)}`])]
     steps.push({ id: `s${i}`, action: 'noop', ...(deps.length > 0 ? { depends_on: deps } : {}) })
   }
   return { steps }
@@ -158,7 +168,10 @@ const corpus: [string, DiagramModel][] = [
     }),
   ],
   ['a 20-step fan-out/fan-in with every status', buildDiagramModel(fanWorkflow(20), fanStates(20))],
-  ['loop, condition, parallel and a suspended reasoning step', buildDiagramModel(mixedWorkflow(), mixedStates())],
+  [
+    'loop, condition, parallel and a suspended reasoning step',
+    buildDiagramModel(mixedWorkflow(), mixedStates()),
+  ],
   ['the same without states', buildDiagramModel(mixedWorkflow())],
   ['nasty labels', buildDiagramModel(nastyWorkflow())],
   ['nested flow control three levels deep', buildDiagramModel(nestedWorkflow(), nestedStates)],
@@ -182,7 +195,8 @@ beforeAll(async () => {
         return new Response(Bun.file(MERMAID_JS), {
           headers: { 'content-type': 'text/javascript; charset=utf-8' },
         })
-      if (path === '/') return new Response(PAGE, { headers: { 'content-type': 'text/html; charset=utf-8' } })
+      if (path === '/')
+        return new Response(PAGE, { headers: { 'content-type': 'text/html; charset=utf-8' } })
       return new Response('not found', { status: 404 })
     },
   })
@@ -216,10 +230,9 @@ async function render(text: string, n: number): Promise<ChartResult> {
   if (page === undefined) throw new Error('browser not started')
   return (await page.evaluate(
     ([t, i]) =>
-      (window as unknown as { renderChart: (t: string, i: number) => Promise<unknown> }).renderChart(
-        t as string,
-        i as number,
-      ),
+      (
+        window as unknown as { renderChart: (t: string, i: number) => Promise<unknown> }
+      ).renderChart(t as string, i as number),
     [text, n] as const,
   )) as ChartResult
 }
@@ -232,7 +245,15 @@ describe('mermaid.js renders our Mermaid output', () => {
       expect(result.ok).toBe(true)
       expect(result.error).toBe(false)
       expect(result.nodes).toBe(countNodes(model.nodes))
-      for (const status of ['completed', 'failed', 'running', 'suspended', 'pending', 'skipped', 'retrying']) {
+      for (const status of [
+        'completed',
+        'failed',
+        'running',
+        'suspended',
+        'pending',
+        'skipped',
+        'retrying',
+      ]) {
         const want = countStatus(model.nodes, status)
         const got = result.classes.filter((c) => c.split(/\s+/).includes(status)).length
         expect(`${status}: ${got}`).toBe(`${status}: ${want}`)

@@ -12,6 +12,7 @@ import {
   type BreakerTransition,
   DEFAULT_BREAKER,
 } from './breaker.ts'
+import type { Cancel } from './cancel.ts'
 import { Journal } from './journal.ts'
 import { Pool } from './pool.ts'
 import type {
@@ -84,7 +85,7 @@ export interface Frame {
   /** Local id → full key of siblings already run in this sequence (A7: local shadows top-level). */
   locals?: Map<string, string>
   /** Aborted when this scope must stop (race lost, enclosing step timed out, run stopped). */
-  signal: AbortSignal
+  cancel: Cancel
 }
 
 /** Result of one execution of a step (after its retries and error handling). */
@@ -200,20 +201,19 @@ export class Core {
     if (tr !== undefined) this.emit(run, tr.type, stepId, tr.stats)
   }
 
-  /** Sleeps `ms`, or less when `signal` aborts (resolves false then). Holds no pool slot. */
-  sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-    if (signal.aborted) return Promise.resolve(false)
+  /** Sleeps `ms`, or less when `cancel` aborts (resolves false then). Holds no pool slot. */
+  sleep(ms: number, cancel: Cancel): Promise<boolean> {
+    if (cancel.aborted) return Promise.resolve(false)
     if (ms <= 0) return Promise.resolve(true)
     return new Promise((resolve) => {
-      const onAbort = (): void => {
-        timer.cancel()
-        resolve(false)
-      }
       const timer = this.deps.clock.setTimer(ms, () => {
-        signal.removeEventListener('abort', onAbort)
+        off()
         resolve(true)
       })
-      signal.addEventListener('abort', onAbort, { once: true })
+      const off = cancel.onAbort(() => {
+        timer.cancel()
+        resolve(false)
+      })
     })
   }
 

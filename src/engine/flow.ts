@@ -5,6 +5,7 @@
  */
 import { AppError, toAppError } from '../errors.ts'
 import type { ConditionConfig, LoopConfig, ParallelConfig, Step } from '../schema/workflow.ts'
+import { Cancel } from './cancel.ts'
 import { type Attempt, type Core, type Frame, SUSPENDED } from './core.ts'
 import type { StepRuntime } from './reduce.ts'
 import type { Run } from './run.ts'
@@ -29,7 +30,7 @@ export async function runSequence(
   const locals = new Map<string, string>()
   const inner: Frame = { ...frame, parent: frame, locals }
   for (const s of steps) {
-    if (run.final || run.stop !== undefined || frame.signal.aborted) return { kind: 'aborted' }
+    if (run.final || run.stop !== undefined || frame.cancel.aborted) return { kind: 'aborted' }
     const key = `${prefix}.${s.id}`
     const o = await executeStep(core, run, s, key, inner)
     locals.set(s.id, key)
@@ -233,7 +234,7 @@ export async function attemptLoop(
       if (!r) break
     }
     if (i < done) continue
-    if (run.final || run.stop !== undefined || frame.signal.aborted) {
+    if (run.final || run.stop !== undefined || frame.cancel.aborted) {
       return {
         ok: false,
         error: new AppError('CANCELLED', `loop step ${key} was stopped`, { stepId: key }),
@@ -350,11 +351,10 @@ async function raceBranches(
   branches: Step[][],
   frame: Frame,
 ): Promise<Attempt> {
-  const controllers = branches.map(() => new AbortController())
-  const onParent = (): void => {
-    for (const c of controllers) c.abort(frame.signal.reason)
-  }
-  frame.signal.addEventListener('abort', onParent, { once: true })
+  const controllers = branches.map(() => new Cancel())
+  const offParent = frame.cancel.onAbort(() => {
+    for (const c of controllers) c.abort(frame.cancel.reason)
+  })
   let winner = -1
   let winnerOutput: unknown = null
   let firstError: AppError | undefined
@@ -364,11 +364,11 @@ async function raceBranches(
       let pending = branches.length
       if (pending === 0) resolve()
       branches.forEach((b, i) => {
-        const ac = controllers[i] as AbortController
+        const ac = controllers[i] as Cancel
         runSequence(core, run, b, `${key}.branch_${i}`, {
           ...frame,
           parent: frame,
-          signal: ac.signal,
+          cancel: ac,
         }).then(
           (r) => {
             if (r.kind === 'ok' && winner === -1) {
@@ -391,7 +391,7 @@ async function raceBranches(
       })
     })
   } finally {
-    frame.signal.removeEventListener('abort', onParent)
+    offParent()
   }
   if (winner >= 0) {
     for (let j = 0; j < branches.length; j++) {

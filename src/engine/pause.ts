@@ -162,7 +162,7 @@ export async function attemptWait(
         return SUSPENDED
       }
       await core.journal.flush()
-      const ok = await core.sleep(remaining, frame.signal)
+      const ok = await core.sleep(remaining, frame.cancel)
       if (!ok) return { ok: false, error: abortError(frame, key) }
     }
     core.emit(run, 'wait_completed', key)
@@ -181,7 +181,7 @@ export async function attemptWait(
 }
 
 function abortError(frame: Frame, key: string): AppError {
-  const r = frame.signal.reason
+  const r = frame.cancel.reason
   if (r instanceof AppError) return r
   return toAppError(r ?? new AppError('CANCELLED', `wait step ${key} was stopped`))
 }

@@ -23,7 +23,7 @@ export interface Clock {
 }
 
 export interface Ids {
-  /** A random version-4 UUID. */
+  /** A unique id for workflows and decisions (a UUID; time-ordered in production). */
   uuid(): string
 }
 

@@ -6,6 +6,7 @@
 import { parseDuration } from '../schema/duration.ts'
 import type { ExecutionResult } from '../schema/run.ts'
 import type { Step, WorkflowDefinition } from '../schema/workflow.ts'
+import { Cancel } from './cancel.ts'
 import type { Outcome } from './core.ts'
 import { computeLevels, sinks } from './dag.ts'
 import type { ContextRow, TimerHandle } from './ports.ts'
@@ -151,7 +152,7 @@ export class Run {
   final = false
   /** Why the live walk must stop. */
   stop?: 'cancelled' | 'timeout'
-  abort = new AbortController()
+  cancel = new Cancel()
   deadline?: number
   deadlineTimer?: TimerHandle
   context?: ContextRow

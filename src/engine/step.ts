@@ -8,6 +8,7 @@ import { AppError, toAppError } from '../errors.ts'
 import { parseDuration } from '../schema/duration.ts'
 import { TERMINAL_STEP } from '../schema/run.ts'
 import type { Step } from '../schema/workflow.ts'
+import type { Cancel } from './cancel.ts'
 import {
   type Attempt,
   ChildSuspended,
@@ -41,7 +42,7 @@ const ABORTED: Outcome = { kind: 'aborted' }
 const SUSPENDED_OUTCOME: Outcome = { kind: 'suspended' }
 
 function stopped(run: Run, frame: Frame): boolean {
-  return run.final || run.stop !== undefined || frame.signal.aborted
+  return run.final || run.stop !== undefined || frame.cancel.aborted
 }
 
 /**
@@ -117,7 +118,7 @@ async function execute(
       if (wait > 0) {
         // D5: the backoff is durable — a crash now resumes the wait with the time left.
         await core.journal.flush()
-        const ok = await core.sleep(wait, frame.signal)
+        const ok = await core.sleep(wait, frame.cancel)
         if (!ok || stopped(run, frame)) return ABORTED
       }
     }
@@ -143,7 +144,7 @@ async function execute(
     if (run.final) return ABORTED
     if ('suspended' in result) return SUSPENDED_OUTCOME
     if (result.ok) return complete(core, run, key, st, result.output, result.hasOutput)
-    if (run.stop !== undefined || (frame.signal.aborted && !isTimeout(result.error))) return ABORTED
+    if (run.stop !== undefined || (frame.cancel.aborted && !isTimeout(result.error))) return ABORTED
 
     const error = core.redactError(run, result.error)
     const retry = step.retry
@@ -202,7 +203,7 @@ function replayedOutcome(
 }
 
 export function topFrame(run: Run): Frame {
-  return { signal: run.abort.signal }
+  return { cancel: run.cancel }
 }
 
 async function complete(
@@ -324,20 +325,17 @@ async function attemptWithDeadline(
       return { ok: false, error: toAppError(err) }
     }
   }
-  const ac = new AbortController()
-  const onParent = (): void => ac.abort(frame.signal.reason)
-  if (frame.signal.aborted) ac.abort(frame.signal.reason)
-  else frame.signal.addEventListener('abort', onParent, { once: true })
+  const { cancel: ac, dispose } = frame.cancel.child()
   let timedOut = false
   const timer = core.deps.clock.setTimer(ms, () => {
     timedOut = true
     ac.abort(new AppError('TIMEOUT_ERROR', `step ${key} timed out`, { stepId: key }))
   })
-  const inner: Frame = { ...frame, signal: ac.signal }
+  const inner: Frame = { ...frame, cancel: ac }
   try {
     const result = await raceAbort(
       Promise.resolve().then(() => fn(core, run, step, key, inner, st)),
-      ac.signal,
+      ac,
     )
     if (timedOut && 'ok' in result && !result.ok) {
       return {
@@ -355,37 +353,36 @@ async function attemptWithDeadline(
     return { ok: false, error: toAppError(err) }
   } finally {
     timer.cancel()
-    frame.signal.removeEventListener('abort', onParent)
+    dispose()
   }
 }
 
-/** Settles with `p`, or rejects with the signal's reason when it aborts first. */
-export function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
+/** Settles with `p`, or rejects with the token's reason when it aborts first. */
+export function raceAbort<T>(p: Promise<T>, cancel: Cancel): Promise<T> {
+  if (cancel.aborted) {
     p.catch(() => {}) // the loser's late rejection must not surface as unhandled
-    return Promise.reject(abortReason(signal))
+    return Promise.reject(abortReason(cancel))
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
+    const off = cancel.onAbort(() => {
       p.catch(() => {})
-      reject(abortReason(signal))
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
+      reject(abortReason(cancel))
+    })
     p.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort)
+        off()
         resolve(v)
       },
       (e: unknown) => {
-        signal.removeEventListener('abort', onAbort)
+        off()
         reject(e)
       },
     )
   })
 }
 
-function abortReason(signal: AbortSignal): AppError {
-  const r = signal.reason
+function abortReason(cancel: Cancel): AppError {
+  const r = cancel.reason
   if (r instanceof AppError) return r
   return new AppError('CANCELLED', 'cancelled', { cause: r })
 }
@@ -471,16 +468,16 @@ export async function attemptAction(
   }
   // durability.md: a side effect starts only once its step_started is durable.
   if (!action.pure) await core.journal.flush()
-  if (frame.signal.aborted || run.stop !== undefined) {
+  if (frame.cancel.aborted || run.stop !== undefined) {
     breakers.release(name)
-    return { ok: false, error: abortReason(frame.signal) }
+    return { ok: false, error: abortReason(frame.cancel) }
   }
   if (!core.pool.tryAcquire()) await core.pool.acquire()
   const ctx = new StepActionContext(core, run, step, key, frame, st)
   let output: unknown
   try {
     const r = action.execute(params, ctx)
-    output = isThenable(r) ? await raceAbort(Promise.resolve(r), frame.signal) : r
+    output = isThenable(r) ? await raceAbort(Promise.resolve(r), frame.cancel) : r
   } catch (err) {
     if (ctx.holdsSlot) core.pool.release()
     ctx.holdsSlot = false
@@ -490,7 +487,7 @@ export async function attemptAction(
       return SUSPENDED
     }
     const e = toAppError(err)
-    if (!frame.signal.aborted) core.emitBreaker(run, key, breakers.failure(name, core.now()))
+    if (!frame.cancel.aborted) core.emitBreaker(run, key, breakers.failure(name, core.now()))
     return { ok: false, error: e.stepId === undefined ? withStep(e, key) : e }
   }
   if (ctx.holdsSlot) core.pool.release()
@@ -532,7 +529,6 @@ class StepActionContext implements ActionContext {
   readonly agentId: string
   readonly attempt: number
   readonly idempotencyKey: string
-  readonly signal: AbortSignal
   readonly limits: ActionContext['limits']
   private scopeCache?: Record<string, unknown>
   private servicesCache?: WorkflowServices
@@ -549,8 +545,12 @@ class StepActionContext implements ActionContext {
     this.agentId = run.meta.agentId
     this.attempt = st.attempt
     this.idempotencyKey = `${run.id}:${stepId}`
-    this.signal = frame.signal
     this.limits = step.limits
+  }
+
+  /** A real AbortSignal, made only for actions that read it. */
+  get signal(): AbortSignal {
+    return this.frame.cancel.signal
   }
 
   get scope(): Record<string, unknown> {

@@ -5,6 +5,7 @@
  */
 import { AppError, toAppError } from '../errors.ts'
 import type { ExecutionResult } from '../schema/run.ts'
+import { Cancel } from './cancel.ts'
 import type { Core, Outcome } from './core.ts'
 import { skipOpenSteps } from './flow.ts'
 import { buildResult } from './result.ts'
@@ -23,7 +24,7 @@ export async function walk(core: Core, run: Run): Promise<void> {
   try {
     for (;;) {
       run.wake = false
-      if (run.abort.signal.aborted) run.abort = new AbortController()
+      if (run.cancel.aborted) run.cancel = new Cancel()
       run.stop = undefined
       armDeadline(core, run)
       const res = await walkLevels(core, run)
@@ -122,7 +123,7 @@ function armDeadline(core: Core, run: Run): void {
     run.deadlineTimer = undefined
     if (run.final || run.stop !== undefined) return
     run.stop = 'timeout'
-    run.abort.abort(new AppError('TIMEOUT_ERROR', 'workflow timed out'))
+    run.cancel.abort(new AppError('TIMEOUT_ERROR', 'workflow timed out'))
   }
   run.deadline = core.now() + Math.max(0, remaining)
   if (remaining <= 0) fire()
@@ -209,7 +210,7 @@ export async function finishCancelled(
     error: { code: 'CANCELLED', message: `workflow cancelled: ${reason}` },
   })
   run.stop = 'cancelled'
-  run.abort.abort(new AppError('CANCELLED', `workflow cancelled: ${reason}`))
+  run.cancel.abort(new AppError('CANCELLED', `workflow cancelled: ${reason}`))
   await seal(core, run)
 }
 
@@ -252,7 +253,7 @@ async function runHook(core: Core, run: Run, which: 'on_complete' | 'on_error'):
     return
   const saved = run.stop
   run.stop = undefined
-  if (run.abort.signal.aborted) run.abort = new AbortController()
+  if (run.cancel.aborted) run.cancel = new Cancel()
   try {
     const o = await executeStep(core, run, step, which, topFrame(run))
     if (o.kind === 'suspended') skipOpenSteps(core, run, which, 'workflow_ended')

@@ -43,7 +43,7 @@ export class EventLog {
     )
     this.upsertStep = db.prepare(stSql + st + stConflict)
     this.insertWorkflow = db.prepare(
-      'INSERT INTO workflows (id, name, template_name, template_version, definition, status, agent_id, parent_workflow_id, parent_step_id, depth, input_params, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO workflows (id, name, template_name, template_version, definition, status, agent_id, parent_workflow_id, parent_step_id, depth, input_params, output, error, started_at, completed_at, wake_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
     this.updateWorkflow = db.prepare(
       'UPDATE workflows SET status = ?, output = ?, error = ?, started_at = ?, completed_at = ?, updated_at = ?, wake_at = ? WHERE id = ?',
@@ -78,25 +78,38 @@ export class EventLog {
   }
 
   private write(batch: CommitBatch): void {
+    // A workflow created and changed in the same flush is inserted once, in its latest state.
+    let patches: Map<string, CommitBatch['workflows'][number]> | undefined
+    if (batch.newWorkflows.length > 0 && batch.workflows.length > 0) {
+      patches = new Map()
+      for (const p of batch.workflows) patches.set(p.id, p)
+    }
     for (const w of batch.newWorkflows) {
+      const p = patches?.get(w.id)
+      if (p !== undefined) patches?.delete(w.id)
       this.insertWorkflow.run(
         w.id,
         w.name ?? null,
         w.template_name ?? null,
         w.template_version ?? null,
-        JSON.stringify(w.definition),
-        w.status,
+        definitionJson(w.definition),
+        p?.status ?? w.status,
         w.agent_id,
         w.parent_workflow_id ?? null,
         w.parent_step_id ?? null,
         w.depth,
         JSON.stringify(w.input_params ?? {}),
+        jsonOrNull(p?.output),
+        jsonOrNull(p?.error),
+        p?.started_at ?? null,
+        p?.completed_at ?? null,
+        p?.wake_at ?? null,
         w.created_at,
-        w.updated_at,
+        p?.updated_at ?? w.updated_at,
       )
     }
     this.writeEvents(batch.events)
-    for (const p of batch.workflows) {
+    for (const p of patches === undefined ? batch.workflows : patches.values()) {
       this.updateWorkflow.run(
         p.status,
         jsonOrNull(p.output),
@@ -200,6 +213,19 @@ export class EventLog {
     const rows = this.selectEvents.all(workflowId, afterSequence) as EventRow[]
     return rows.map(toStoredEvent)
   }
+}
+
+const definitionTexts = new WeakMap<object, string>()
+
+/** A definition's JSON text, computed once per definition object (runs of a template share one). */
+function definitionJson(def: unknown): string {
+  if (def === null || typeof def !== 'object') return JSON.stringify(def)
+  let text = definitionTexts.get(def)
+  if (text === undefined) {
+    text = JSON.stringify(def)
+    definitionTexts.set(def, text)
+  }
+  return text
 }
 
 export interface EventRow {

@@ -26,7 +26,8 @@ export class MemoryRunStore implements RunStore {
 
   commit(batch: CommitBatch): void {
     this.commits++
-    for (const w of batch.newWorkflows) this.workflows.set(w.id, { ...w })
+    // Rows of a batch are fresh objects the journal never touches again: no copies needed.
+    for (const w of batch.newWorkflows) this.workflows.set(w.id, w)
     for (const ev of batch.events) {
       ev.id = ++this.lastId
       let list = this.events.get(ev.workflow_id)

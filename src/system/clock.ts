@@ -1,6 +1,6 @@
 /**
  * The real Clock and Ids ports: wall time, setTimeout-based timers (delays beyond setTimeout's
- * 32-bit range are chained), crypto UUIDs.
+ * 32-bit range are chained), time-ordered UUIDs.
  */
 import type { Clock, Ids, TimerHandle } from '../engine/ports.ts'
 
@@ -33,4 +33,9 @@ export const systemClock: Clock = {
   },
 }
 
-export const systemIds: Ids = { uuid: () => crypto.randomUUID() }
+/**
+ * Workflow and event ids are UUIDv7: time-ordered, so new rows land at the right edge of every
+ * B-tree keyed by them (a random v4 key touches a random page per row and multiplies the pages a
+ * commit writes). Still 36-char RFC 9562 UUIDs on the wire.
+ */
+export const systemIds: Ids = { uuid: () => Bun.randomUUIDv7() }

@@ -416,6 +416,9 @@ function drawBox(grid: Grid, item: Item, top: number): void {
 }
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+/** Printable ASCII, Latin-1, box drawing, arrows and our markers: one column each, no combining. */
+const NARROW =
+  /^[\u0020-\u007e\u00a0-\u00ac\u00ae-\u00ff\u2190-\u21ff\u2500-\u259f\u25bc\u25c7\u2b21\u29d7\u2026]*$/
 
 /**
  * Character cells plus, for edge cells, the directions of the line through them. A cell reached by
@@ -439,6 +442,11 @@ class Grid {
     const cells = this.chars[row]
     if (cells === undefined) return
     let c = x
+    if (NARROW.test(text)) {
+      // Fast path: borders and plain labels are one column per UTF-16 unit.
+      for (let i = 0; i < text.length; i++) cells[c++] = text[i] as string
+      return
+    }
     for (const { segment } of segmenter.segment(text)) {
       const w = displayWidth(segment)
       if (w === 0) continue

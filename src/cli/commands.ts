@@ -5,6 +5,14 @@
 import type { Command } from './command.ts'
 import { diagramCommand } from './diagram.ts'
 import { evalCommand } from './eval.ts'
+import { runCommand } from './run.ts'
+import { signalCommand } from './signal.ts'
 import { validateCommand } from './validate.ts'
 
-export const commands: Command[] = [diagramCommand, evalCommand, validateCommand]
+export const commands: Command[] = [
+  diagramCommand,
+  evalCommand,
+  runCommand,
+  signalCommand,
+  validateCommand,
+]

@@ -53,6 +53,9 @@ export class Engine {
   private readonly loading = new Map<string, Promise<Run | undefined>>()
   private readonly wakeTimers = new Map<string, { at: number; handle: TimerHandle }>()
   private readonly decisionTimers = new Map<string, TimerHandle>()
+  private readonly settleListeners = new Set<
+    (workflowId: string, result: ExecutionResult) => void
+  >()
   private closed = false
 
   constructor(deps: EngineDeps) {
@@ -458,7 +461,34 @@ export class Engine {
   // -------------------------------------------------------------------------------------------
   // Sub-workflows (D21)
 
+  /** Calls `fn` every time any workflow suspends or ends (after it is durable). */
+  onSettle(fn: (workflowId: string, result: ExecutionResult) => void): () => void {
+    this.settleListeners.add(fn)
+    return () => this.settleListeners.delete(fn)
+  }
+
+  /**
+   * Resolves when `workflowId` is terminal, or suspended on something only the outside world can
+   * give (a decision, a signal, a child's decision). Timer waits and backoffs are waited through.
+   */
+  async untilQuiescent(workflowId: string): Promise<ExecutionResult> {
+    for (;;) {
+      const next = new Promise<ExecutionResult>((resolve) => {
+        const off = this.onSettle((id, r) => {
+          if (id === workflowId) {
+            off()
+            resolve(r)
+          }
+        })
+      })
+      const now = await this.snapshot(workflowId)
+      if (needsOutside(now) && this.core.runs.get(workflowId)?.live !== true) return now
+      await next
+    }
+  }
+
   private onSettled(run: Run, result: ExecutionResult): void {
+    for (const fn of this.settleListeners) fn(run.id, result)
     const parentId = run.meta.parentId
     const stepKey = run.meta.parentStepId
     if (parentId === undefined || stepKey === undefined) return
@@ -702,6 +732,12 @@ export class Engine {
     for (const r of this.core.runs.values()) if (r.live) live++
     return { loaded: this.core.runs.size, live, pool: this.core.pool.stats() }
   }
+}
+
+/** Terminal, or suspended waiting for a decision or a signal. */
+function needsOutside(r: ExecutionResult): boolean {
+  if (r.status === 'completed' || r.status === 'failed' || r.status === 'cancelled') return true
+  return r.status === 'suspended' && r.wake_at === undefined
 }
 
 function metaOf(row: WorkflowRow, definition: WorkflowDefinition): RunMeta {

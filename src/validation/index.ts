@@ -1,6 +1,7 @@
 /**
  * Workflow definition validation (spec workflow.md §4–5; decisions.md D2, D8, D21): every problem
- * at once, as JSON-pointer issues. Pure: imports only schema, errors and the engine's DAG module.
+ * at once, as JSON-pointer issues. Pure: imports schema, errors, the engine's DAG module and the
+ * expression compilers (CEL check, reference grammar) so that it agrees with run time.
  * Used at define time, before every run and by `opcode validate`.
  */
 import { AppError, type Issue } from '../errors.ts'

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { readReference, templateParts } from './references.ts'
+import { checkTemplate, readReference, templateParts } from './references.ts'
 
 describe('templateParts', () => {
   test('splits every reference of a string, trimmed', () => {
@@ -31,6 +31,8 @@ describe('readReference', () => {
     expect(readReference('loop.item.name', true)).toEqual({})
     expect(readReference('steps.fetch-data.output.body', false)).toEqual({ stepId: 'fetch-data' })
     expect(readReference('steps.f.output[0].name', false)).toEqual({ stepId: 'f' })
+    // The engine's grammar: a quoted segment reaches an id with a dot.
+    expect(readReference("steps['v1.2'].output", false)).toEqual({ stepId: 'v1.2' })
   })
 
   test('steps.X.result is not a path (D21): suggests steps.X.output…', () => {
@@ -40,13 +42,38 @@ describe('readReference', () => {
         '"${{steps.fetch.result}}" is not a valid reference: step outputs are read as steps.<id>.output…; did you mean "${{steps.fetch.output}}" or "${{steps.fetch.output.result}}"?',
     })
     expect(readReference('steps.fetch', false).warning).toContain('is incomplete')
+    expect(readReference('steps.fetch.body[0]', false).warning).toContain(
+      'did you mean "${{steps.fetch.output}}" or "${{steps.fetch.output.body[0]}}"?',
+    )
   })
 
   test('warns about unknown namespaces, a trailing dot and loop.* outside loops', () => {
     expect(readReference('env.HOME', false).warning).toContain('unknown namespace "env"')
-    expect(readReference('inputs.', false).warning).toBe('"${{inputs.}}" ends with a dot')
+    expect(readReference('inputs.', false).warning).toBe(
+      'invalid reference "${{inputs.}}": nothing after "inputs."',
+    )
+    expect(readReference('inputs.a[x]', false).warning).toContain('is neither an index')
     expect(readReference('loop.index', false).warning).toBe(
       '"${{loop.index}}" is only available inside a loop body',
     )
+  })
+})
+
+describe('checkTemplate', () => {
+  test('syntax errors, then reference warnings and step ids, in order', () => {
+    expect(checkTemplate('${{steps.a.output}} ${{env.X}} ${{steps.b.result}} ${{', false)).toEqual([
+      { kind: 'step', id: 'a', text: 'steps.a.output' },
+      {
+        kind: 'warning',
+        message:
+          'invalid reference "${{env.X}}": unknown namespace "env"; available namespaces: steps, inputs, workflow, context, secrets, loop',
+      },
+      {
+        kind: 'warning',
+        message:
+          '"${{steps.b.result}}" is not a valid reference: step outputs are read as steps.<id>.output…; did you mean "${{steps.b.output}}" or "${{steps.b.output.result}}"?',
+      },
+      { kind: 'error', message: 'unclosed "${{" at character 52: add "}}"' },
+    ])
   })
 })

@@ -1,12 +1,19 @@
 /**
- * Static reading of `${{ … }}` references (spec workflow.md §9): the syntax errors that always fail
- * at run time, and references that cannot resolve — an unknown namespace, `steps.X.result` instead
- * of `steps.X.output…` (decisions.md D21), `loop.*` outside a loop.
+ * Static reading of `${{ … }}` references (spec workflow.md §9, decisions.md D21), with the
+ * interpolation engine's reference parser (src/expressions), so that validation and run time
+ * agree on the grammar (`steps.x.output.items[0]`, `steps['my.id'].output`). Syntax that always
+ * fails at run time is an error; references that cannot resolve are warnings: an unknown
+ * namespace, a bad path, `steps.X.result` instead of `steps.X.output…`, `loop.*` outside a loop.
  */
-
-export const NAMESPACES = ['steps', 'inputs', 'workflow', 'context', 'secrets', 'loop'] as const
+import { AppError } from '../errors.ts'
+import { parseReference, type Reference } from '../expressions/index.ts'
 
 export type TemplatePart = { kind: 'ref'; expression: string } | { kind: 'error'; message: string }
+
+/** What one string's templates amount to, in order. */
+export type TemplateFinding =
+  | { kind: 'error' | 'warning'; message: string }
+  | { kind: 'step'; id: string; text: string }
 
 /** The `${{…}}` parts of a string, in order; stops at an unclosed one. */
 export function templateParts(text: string): TemplatePart[] {
@@ -32,6 +39,24 @@ export function templateParts(text: string): TemplatePart[] {
   }
 }
 
+/** Findings for a string that contains `${{`, in order. */
+export function checkTemplate(text: string, inLoop: boolean): TemplateFinding[] {
+  const out: TemplateFinding[] = []
+  for (const part of templateParts(text)) {
+    if (part.kind === 'error') out.push({ kind: 'error', message: part.message })
+    else addFacts(out, parseReference(part.expression), inLoop)
+  }
+  return out
+}
+
+function addFacts(out: TemplateFinding[], ref: Reference | AppError, inLoop: boolean): void {
+  const facts = referenceFacts(ref, inLoop)
+  if (facts.warning !== undefined) out.push({ kind: 'warning', message: facts.warning })
+  else if (facts.stepId !== undefined && !(ref instanceof AppError)) {
+    out.push({ kind: 'step', id: facts.stepId, text: ref.text })
+  }
+}
+
 /** What a reference needs from its surroundings. */
 export interface RefFacts {
   /** `steps.<id>` names this id (checked against the definition's ids afterwards). */
@@ -40,48 +65,38 @@ export interface RefFacts {
   warning?: string
 }
 
-const NAMESPACE_SET: ReadonlySet<string> = new Set(NAMESPACES)
 const NO_FACTS: RefFacts = Object.freeze({})
 
-/** Reads one reference expression (the text inside `${{ }}`). */
+/** Reads one reference expression (the text inside `${{ }}`, or a bare data_inject path). */
 export function readReference(expression: string, inLoop: boolean): RefFacts {
-  let cut = -1
-  for (let i = 0; i < expression.length; i++) {
-    const c = expression.charCodeAt(i)
-    if (c === 0x2e || c === 0x5b) {
-      cut = i
-      break
-    }
+  return referenceFacts(parseReference(expression), inLoop)
+}
+
+function referenceFacts(ref: Reference | AppError, inLoop: boolean): RefFacts {
+  if (ref instanceof AppError) return { warning: ref.message }
+  const shown = `"\${{${ref.text}}}"`
+  if (ref.namespace === 'loop' && !inLoop) {
+    return { warning: `${shown} is only available inside a loop body` }
   }
-  const ns = cut === -1 ? expression : expression.slice(0, cut)
-  if (!NAMESPACE_SET.has(ns)) {
+  if (ref.namespace === 'secrets' && ref.rest === '') {
+    return { warning: `${shown} needs a secret name: \${{secrets.NAME}}` }
+  }
+  if (ref.namespace !== 'steps') return NO_FACTS
+  const [first, second] = ref.segments
+  const id = first !== undefined && 'key' in first ? first.key : undefined
+  if (id === undefined || second === undefined) {
     return {
-      warning: `"\${{${expression}}}" uses an unknown namespace "${ns}"; expected one of ${NAMESPACES.join(', ')}`,
+      ...(id === undefined ? {} : { stepId: id }),
+      warning: `${shown} is incomplete: step outputs are read as \${{steps.<id>.output}} or \${{steps.<id>.output.<field>}}`,
     }
   }
-  if (cut === expression.length - 1) return { warning: `"\${{${expression}}}" ends with a dot` }
-  if (ns === 'loop' && !inLoop) {
-    return { warning: `"\${{${expression}}}" is only available inside a loop body` }
-  }
-  if (ns === 'secrets' && cut === -1) {
-    return { warning: `"\${{${expression}}}" needs a secret name: \${{secrets.NAME}}` }
-  }
-  if (ns !== 'steps') return NO_FACTS
-  // steps.<id>.output[…]: the id runs to the second dot (spec §9.3), the third segment is `output`.
-  const idEnd = cut === -1 || expression[cut] !== '.' ? -1 : expression.indexOf('.', cut + 1)
-  const id = cut === -1 ? '' : expression.slice(cut + 1, idEnd === -1 ? undefined : idEnd)
-  if (id === '' || idEnd === -1) {
-    return {
-      ...(id === '' ? {} : { stepId: id }),
-      warning: `"\${{${expression}}}" is incomplete: step outputs are read as \${{steps.<id>.output}} or \${{steps.<id>.output.<field>}}`,
-    }
-  }
-  const rest = expression.slice(idEnd + 1)
-  if (rest === 'output' || rest.startsWith('output.') || rest.startsWith('output[')) {
-    return { stepId: id }
-  }
+  if ('key' in second && second.key === 'output') return { stepId: id }
+  const tail = ref.segments
+    .slice(1)
+    .map((s) => ('index' in s ? `[${s.index}]` : `.${s.key}`))
+    .join('')
   return {
     stepId: id,
-    warning: `"\${{${expression}}}" is not a valid reference: step outputs are read as steps.<id>.output…; did you mean "\${{steps.${id}.output}}" or "\${{steps.${id}.output.${rest}}}"?`,
+    warning: `${shown} is not a valid reference: step outputs are read as steps.<id>.output…; did you mean "\${{steps.${id}.output}}" or "\${{steps.${id}.output${tail}}}"?`,
   }
 }

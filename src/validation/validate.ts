@@ -9,7 +9,7 @@
  * references), graph-checks.ts (cycles, fallback loops), shapes.ts (TypeBox structure).
  */
 import type { Issue } from '../errors.ts'
-import { checkCel } from '../expressions/cel.ts'
+import { checkCel, unwrapGuard } from '../expressions/index.ts'
 import { parseDuration } from '../schema/duration.ts'
 import {
   ErrorHandler,
@@ -666,9 +666,11 @@ export class Validator implements CheckContext {
   reference(expression: string, at: string, subject: string, inLoop: boolean): void {
     const facts = readReference(expression, inLoop)
     if (facts.warning !== undefined) this.report.warn(at, `${subject}: ${facts.warning}`)
-    else if (facts.stepId !== undefined) {
-      this.stepRefs.push({ path: at, subject, id: facts.stepId, text: expression })
-    }
+    else if (facts.stepId !== undefined) this.stepRef(facts.stepId, expression, at, subject)
+  }
+
+  stepRef(id: string, text: string, at: string, subject: string): void {
+    this.stepRefs.push({ path: at, subject, id, text })
   }
 }
 
@@ -688,12 +690,6 @@ function durationMs(text: string): number | undefined {
   if (durations.size >= 1_000) durations.clear()
   durations.set(text, ms)
   return ms
-}
-
-/** Same reading as the engine's (src/engine/step.ts `unwrapGuard`). */
-function unwrapGuard(text: string): string {
-  const t = text.trim()
-  return t.startsWith('${{') && t.endsWith('}}') ? t.slice(3, -2).trim() : t
 }
 
 function compileProblem(expression: string): string | undefined {

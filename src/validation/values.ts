@@ -3,7 +3,7 @@
  * recursion, depth bounded by LIMITS.maxValueDepth, `${{…}}` references read where they resolve.
  */
 import { LIMITS } from './limits.ts'
-import { templateParts } from './references.ts'
+import { checkTemplate } from './references.ts'
 import { child, quote, type Report } from './report.ts'
 
 type Obj = Record<string, unknown>
@@ -11,7 +11,8 @@ type Obj = Record<string, unknown>
 /** Where problems and step references go. */
 export interface ValueSink {
   readonly report: Report
-  reference(expression: string, at: string, subject: string, inLoop: boolean): void
+  /** A `${{steps.<id>…}}` reference, checked once every id of the definition is known. */
+  stepRef(id: string, text: string, at: string, subject: string): void
 }
 
 /**
@@ -105,11 +106,10 @@ function checkString(
     )
     return
   }
-  for (const part of templateParts(text)) {
-    if (part.kind === 'error') {
-      sink.report.error(at, `${subject}: ${part.message} in ${quote(text)}`, 'VALIDATION_ERROR')
-      continue
-    }
-    sink.reference(part.expression, at, subject, inLoop)
+  for (const found of checkTemplate(text, inLoop)) {
+    if (found.kind === 'error')
+      sink.report.error(at, `${subject}: ${found.message} in ${quote(text)}`)
+    else if (found.kind === 'warning') sink.report.warn(at, `${subject}: ${found.message}`)
+    else if (found.kind === 'step') sink.stepRef(found.id, found.text, at, subject)
   }
 }

@@ -66,6 +66,13 @@ const GLYPH: Record<number, string> = {
 export function layoutGraph(model: DiagramModel, options: LayoutOptions): string[] | undefined {
   const levels = buildItems(model, options)
   if (levels === undefined) return undefined
+  // Boxes only grow from here (ports, placement): a level already too wide decides it cheaply.
+  for (const level of levels) {
+    let width = -2
+    for (const item of level)
+      width += (item.node === undefined ? 1 : displayWidth(item.text) + 4) + 2
+    if (width > options.maxWidth) return undefined
+  }
   orderLevels(levels)
   const channels: Hyperedge[][] = []
   for (let l = 0; l + 1 < levels.length; l++) channels.push(hyperedges(levels[l] as Item[]))

@@ -217,7 +217,10 @@ function buildNode(
   }
   if (kind === 'action' && typeof step.action === 'string' && step.action !== '')
     node.action = step.action
-  applyState(node, ctx.states?.[key])
+  applyState(
+    node,
+    ctx.states !== undefined && Object.hasOwn(ctx.states, key) ? ctx.states[key] : undefined,
+  )
 
   const bodies = bodiesOf(kind, step.config)
   if (bodies.length === 0) return node

@@ -309,7 +309,7 @@ async function attemptWithDeadline(
   frame: Frame,
   st: StepRuntime,
 ): Promise<Attempt> {
-  const type = step.type ?? 'action'
+  const type = step.type || 'action' // spec §4: an empty type is an action
   const fn = core.attempts[type]
   if (fn === undefined) {
     return {

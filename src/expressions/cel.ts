@@ -47,7 +47,54 @@ function env(): Environment {
   registerMixedArithmetic(e)
   registerRe2Matches(e)
   environment = e
+  // Type-checking a `matches` call hands our macro a checker context; the iteration budget is
+  // installed from it (see installIterationBudget).
+  e.check('"".matches("")')
   return e
+}
+
+// ---------------------------------------------------------------------------------------------
+// Iteration budget
+
+/** Most macro iterations (`map`, `filter`, `all`, `exists`…, nested ones multiplied) per evaluation. */
+export const CEL_MAX_ITERATIONS = 1_000_000
+let iterations = 0
+let budgetInstalled = false
+
+/**
+ * CEL has no loops, but nested macros over large lists multiply (`l.map(a, l.map(b, l.map(c,
+ * 1)))` on 1,000 items is a billion steps) and cel-js has no evaluation limit. Every macro
+ * iteration sets the loop variable through the iteration context's `setIterValue`; that method is
+ * wrapped once to count iterations per evaluation. The context class is internal to cel-js 8.0.0
+ * (pinned): it is reached through a context the checker hands to our `matches` macro, and the
+ * hostile-input tests fail if a library upgrade moves it.
+ */
+function installIterationBudget(checkerCtx: unknown): void {
+  if (budgetInstalled) return
+  const fork = (checkerCtx as { forkWithVariable?: (name: string, type: unknown) => object })
+    .forkWithVariable
+  if (typeof fork !== 'function') return
+  const overlay = fork.call(checkerCtx, '__opcode_probe', undefined)
+  const proto = Object.getPrototypeOf(overlay) as {
+    setIterValue?: (this: unknown, v: unknown, ev: unknown) => unknown
+  }
+  const original = proto.setIterValue
+  if (typeof original !== 'function') return
+  proto.setIterValue = function (this: unknown, v: unknown, ev: unknown) {
+    if (++iterations > CEL_MAX_ITERATIONS) {
+      throw new EvaluationError(
+        `evaluation budget of ${CEL_MAX_ITERATIONS} macro iterations exceeded`,
+      )
+    }
+    return original.call(this, v, ev)
+  }
+  budgetInstalled = true
+}
+
+/** Whether macro iterations are counted (false would mean cel-js changed its internals). */
+export function celIterationBudgetInstalled(): boolean {
+  env()
+  return budgetInstalled
 }
 
 function registerMixedArithmetic(e: Environment): void {
@@ -106,6 +153,7 @@ function registerRe2Matches(e: Environment): void {
     receiver: opts.receiver,
     pattern: opts.args[0],
     typeCheck(checker: Checker, macro: MatchesMacro, ctx: unknown) {
+      installIterationBudget(ctx)
       for (const node of [macro.receiver, macro.pattern]) {
         const type = String(checker.check(node, ctx))
         if (type !== 'string' && type !== 'dyn') {
@@ -240,6 +288,7 @@ const EMPTY: Record<string, unknown> = Object.freeze(Object.create(null))
 export function evalCel(expression: string, scope: Partial<CelScope>): unknown {
   const program = compileCel(expression)
   let value: unknown
+  iterations = 0
   try {
     value = program({
       steps: scope.steps ?? EMPTY,

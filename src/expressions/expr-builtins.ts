@@ -324,13 +324,48 @@ function flattenInto(out: unknown[], v: unknown[], f: Frame, pos: number, depth:
   checkLength(out.length, pos)
 }
 
-function jsonText(v: unknown, indent: boolean, pos: number): string {
-  try {
-    return checkString(JSON.stringify(v, null, indent ? 2 : undefined) ?? 'null', pos)
-  } catch (err) {
-    if (err instanceof ExprRuntimeError) throw err
-    throw new ExprRuntimeError(`toJSON(): ${(err as Error).message}`, pos)
+/**
+ * `toJSON`: JSON indented by two spaces (as expr-lang prints it). Written by hand so the size is
+ * checked while writing: indentation grows quadratically with nesting, and JSON.stringify would
+ * build a gigantic string before any check could run.
+ */
+function indentedJson(v: unknown, pos: number): string {
+  const parts: string[] = []
+  let size = 0
+  const push = (s: string) => {
+    size += s.length
+    if (size > MAX_STRING) {
+      throw new ExprRuntimeError(`toJSON(): result too long (limit ${MAX_STRING} characters)`, pos)
+    }
+    parts.push(s)
   }
+  const write = (x: unknown, indent: string, depth: number): void => {
+    if (depth > 256) throw new ExprRuntimeError('toJSON(): value nested too deeply', pos)
+    if (Array.isArray(x)) {
+      if (x.length === 0) return push('[]')
+      const inner = `${indent}  `
+      push('[')
+      x.forEach((item, i) => {
+        push(`${i === 0 ? '' : ','}\n${inner}`)
+        write(item, inner, depth + 1)
+      })
+      return push(`\n${indent}]`)
+    }
+    if (isRecord(x)) {
+      const keys = Object.keys(x)
+      if (keys.length === 0) return push('{}')
+      const inner = `${indent}  `
+      push('{')
+      keys.forEach((k, i) => {
+        push(`${i === 0 ? '' : ','}\n${inner}${JSON.stringify(k)}: `)
+        write(x[k], inner, depth + 1)
+      })
+      return push(`\n${indent}}`)
+    }
+    push(x === undefined ? 'null' : (JSON.stringify(x) ?? 'null'))
+  }
+  write(v, '', 0)
+  return parts.join('')
 }
 
 const BUILTINS: Record<string, Builtin> = {
@@ -695,7 +730,7 @@ const BUILTINS: Record<string, Builtin> = {
   // --- conversion
   type: plain(1, 1, ([v]) => typeOf(v)),
   string: plain(1, 1, ([v], pos) => checkString(toText(v), pos)),
-  toJSON: plain(1, 1, ([v], pos) => jsonText(v, true, pos)),
+  toJSON: plain(1, 1, ([v], pos) => indentedJson(v, pos)),
   fromJSON: plain(1, 1, ([v], pos) => {
     try {
       return JSON.parse(asString(v, 'fromJSON', pos)) as unknown

@@ -55,10 +55,20 @@ function isDeferred(v: unknown): v is DeferredBox {
 /** Resolves every `${{…}}` in `value`. Throws INTERPOLATION_ERROR (VAULT_ERROR for a missing vault). */
 export function interpolate(value: unknown, scope: InterpolationScope): unknown {
   const w = new Walk(scope)
-  const out = walk(value, w)
-  if (w.pending === undefined) return out
+  let out: unknown
+  try {
+    out = walk(value, w)
+  } catch (err) {
+    if (err instanceof RangeError) {
+      throw new AppError('VALIDATION_ERROR', 'params are nested too deeply to interpolate', {
+        cause: err,
+      })
+    }
+    throw err
+  }
   const root: unknown[] = [out]
-  if (isDeferred(out)) w.pending.push({ target: root, key: 0, deferred: out[DEFERRED] })
+  if (isDeferred(out)) defer(w, root, 0, out)
+  if (w.pending === undefined) return out
   resolveSecrets(w, w.pending)
   return root[0]
 }

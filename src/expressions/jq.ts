@@ -29,9 +29,9 @@ export const JQ_MAX_FILTER = 16_384
 const ENGINE = 'jq'
 // The filter starts on line 2 of what jq compiles: messages subtract one line.
 const RUN_PREFIX = '{} as $ENV | def env: $ENV;\n'
-// limit(0; f) compiles and binds f but never runs it.
-const CHECK_PREFIX = 'limit(0;\n'
-const CHECK_SUFFIX = '\n)'
+// A check compiles the filter against unparsable input: jq compiles first (exit 3 on a compile
+// error), then stops at the input (exit 2/5) without running the filter.
+const CHECK_INPUT = '{'
 
 interface Reply {
   id?: number
@@ -238,8 +238,8 @@ export async function checkJq(
 /** Compiles `filter` without running it; throws VALIDATION_ERROR with the position of the problem. */
 export async function compileJq(filter: string, options: JqOptions = {}): Promise<void> {
   checkFilter(filter)
-  const r = await runInWorker(CHECK_PREFIX + filter + CHECK_SUFFIX, 'null', options)
-  if (r.exitCode !== 0 && r.stderr !== '') throw jqError(filter, r)
+  const r = await runInWorker(RUN_PREFIX + filter, CHECK_INPUT, options)
+  if (r.exitCode === 3) throw jqError(filter, r)
 }
 
 function collect(stdout: string): unknown {
@@ -285,7 +285,7 @@ function jqError(filter: string, r: JqRaw): AppError {
   }
   const message = lines
     .filter((l) => l.trim() !== '')
-    .map((l) => l.replace(/^jq: error \(at [^)]*\): /, ''))
+    .map((l) => l.replace(/^jq: error \(at [^)]*\): /, '').replace(/^jq: /, ''))
     .join('; ')
   return new AppError('EXECUTION_ERROR', `jq error: ${message}`, {
     details: { engine: ENGINE, exit_code: r.exitCode },
@@ -296,7 +296,7 @@ function offsetOf(src: string, line: number, column: number): number {
   let offset = 0
   for (let l = 1; l < line; l++) {
     const nl = src.indexOf('\n', offset)
-    if (nl === -1) break
+    if (nl === -1) return src.length
     offset = nl + 1
   }
   return Math.min(src.length, offset + Math.max(0, column - 1))

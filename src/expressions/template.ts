@@ -30,6 +30,8 @@ export type Template =
   | { kind: 'error'; error: AppError }
 
 const MAX_CACHE = 10_000
+/** Longer strings are parsed on every use (linear) rather than pinned in the cache. */
+const MAX_CACHED_LENGTH = 4_096
 const cache = new Map<string, Template>()
 
 /** Whether `text` contains a template at all (the cheap test done before everything else). */
@@ -42,6 +44,7 @@ export function parseTemplate(text: string): Template {
   let t = cache.get(text)
   if (t === undefined) {
     t = parseUncached(text)
+    if (text.length > MAX_CACHED_LENGTH) return t
     if (cache.size >= MAX_CACHE) cache.clear()
     cache.set(text, t)
   }

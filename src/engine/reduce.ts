@@ -43,6 +43,12 @@ export interface StepRuntime {
   childId?: string
   /** Why the step is suspended. */
   suspendReason?: string
+  /**
+   * Live only (never from events): the pool slot of the current action attempt. Taken before
+   * `step_started`, so a step counts as running — and as interrupted by a crash — only once it
+   * holds a slot, not while it queues for one.
+   */
+  slot?: { holdsSlot: boolean }
 }
 
 export interface RunState {

@@ -129,7 +129,12 @@ async function execute(
     else if (st.status === 'pending' && st.interruptions > 0) attempt = st.attempt
     else attempt = st.attempt + 1
 
-    if (st.interruptions >= core.options.maxInterruptions && st.status === 'pending') {
+    // D21: only actions can take the process down; flow steps just contain the ones that did.
+    if (
+      st.interruptions >= core.options.maxInterruptions &&
+      st.status === 'pending' &&
+      (step.type || 'action') === 'action'
+    ) {
       core.emit(run, 'step_started', key, { attempt })
       const e = new AppError(
         'INTERRUPTED',
@@ -139,8 +144,21 @@ async function execute(
       return handleFailure(core, run, step, key, frame, st, e)
     }
 
+    if ((step.type || 'action') === 'action') {
+      const slot = { holdsSlot: core.pool.tryAcquire() }
+      if (!slot.holdsSlot) {
+        await core.pool.acquire()
+        slot.holdsSlot = true
+      }
+      st.slot = slot
+      if (stopped(run, frame)) {
+        releaseSlot(core, st)
+        return ABORTED
+      }
+    }
     core.emit(run, 'step_started', key, { attempt })
     const result = await attemptWithDeadline(core, run, step, key, frame, st)
+    releaseSlot(core, st)
     if (run.final) return ABORTED
     if ('suspended' in result) return SUSPENDED_OUTCOME
     if (result.ok) return complete(core, run, key, st, result.output, result.hasOutput)
@@ -472,15 +490,13 @@ export async function attemptAction(
     breakers.release(name)
     return { ok: false, error: abortReason(frame.cancel) }
   }
-  if (!core.pool.tryAcquire()) await core.pool.acquire()
   const ctx = new StepActionContext(core, run, step, key, frame, st)
   let output: unknown
   try {
     const r = action.execute(params, ctx)
     output = isThenable(r) ? await raceAbort(Promise.resolve(r), frame.cancel) : r
   } catch (err) {
-    if (ctx.holdsSlot) core.pool.release()
-    ctx.holdsSlot = false
+    releaseSlot(core, st)
     if (err instanceof ChildSuspended) {
       breakers.release(name)
       core.emit(run, 'step_suspended', key, { reason: 'child', child_workflow_id: err.childId })
@@ -490,8 +506,7 @@ export async function attemptAction(
     if (!frame.cancel.aborted) core.emitBreaker(run, key, breakers.failure(name, core.now()))
     return { ok: false, error: e.stepId === undefined ? withStep(e, key) : e }
   }
-  if (ctx.holdsSlot) core.pool.release()
-  ctx.holdsSlot = false
+  releaseSlot(core, st)
   core.emitBreaker(run, key, breakers.success(name))
   return { ok: true, output, hasOutput: output !== undefined }
 }
@@ -522,9 +537,19 @@ export function unwrapGuard(text: string): string {
   return t
 }
 
+/** Gives back the pool slot of the step's current attempt, if it still holds one. */
+function releaseSlot(core: Core, st: StepRuntime): void {
+  const slot = st.slot
+  if (slot === undefined) return
+  st.slot = undefined
+  if (slot.holdsSlot) {
+    slot.holdsSlot = false
+    core.pool.release()
+  }
+}
+
 /** The ActionContext of one attempt; `scope` is built only if the action reads it. */
 class StepActionContext implements ActionContext {
-  holdsSlot = true
   readonly workflowId: string
   readonly agentId: string
   readonly attempt: number
@@ -561,7 +586,12 @@ class StepActionContext implements ActionContext {
 
   get services(): WorkflowServices {
     if (this.servicesCache === undefined) {
-      this.servicesCache = this.core.services(this.run, this.stepId, this.st, this)
+      this.servicesCache = this.core.services(
+        this.run,
+        this.stepId,
+        this.st,
+        this.st.slot ?? { holdsSlot: false },
+      )
     }
     return this.servicesCache
   }
@@ -569,9 +599,4 @@ class StepActionContext implements ActionContext {
   get log(): ActionContext['log'] {
     return this.core.deps.logger
   }
-}
-
-/** Lets services release the pool slot while the step waits on something else (D12). */
-export interface SlotHolder {
-  holdsSlot: boolean
 }

@@ -342,25 +342,33 @@ function indentedJson(v: unknown, pos: number): string {
   const write = (x: unknown, indent: string, depth: number): void => {
     if (depth > 256) throw new ExprRuntimeError('toJSON(): value nested too deeply', pos)
     if (Array.isArray(x)) {
-      if (x.length === 0) return push('[]')
+      if (x.length === 0) {
+        push('[]')
+        return
+      }
       const inner = `${indent}  `
       push('[')
       x.forEach((item, i) => {
         push(`${i === 0 ? '' : ','}\n${inner}`)
         write(item, inner, depth + 1)
       })
-      return push(`\n${indent}]`)
+      push(`\n${indent}]`)
+      return
     }
     if (isRecord(x)) {
       const keys = Object.keys(x)
-      if (keys.length === 0) return push('{}')
+      if (keys.length === 0) {
+        push('{}')
+        return
+      }
       const inner = `${indent}  `
       push('{')
       keys.forEach((k, i) => {
         push(`${i === 0 ? '' : ','}\n${inner}${JSON.stringify(k)}: `)
         write(x[k], inner, depth + 1)
       })
-      return push(`\n${indent}}`)
+      push(`\n${indent}}`)
+      return
     }
     push(x === undefined ? 'null' : (JSON.stringify(x) ?? 'null'))
   }

@@ -89,7 +89,7 @@ describe('Expr', () => {
     expect(parsed).toBe(1)
     const map = evalExpr('{__proto__: 5}') as Record<string, unknown>
     expect(Object.getPrototypeOf(map)).toBe(Object.prototype)
-    expect(map.__proto__).toBe(5)
+    expect(Object.getOwnPropertyDescriptor(map, '__proto__')?.value).toBe(5)
   })
 
   test('runaway closures hit the step budget', async () => {
@@ -202,6 +202,15 @@ describe('jq', () => {
     setTimeout(() => controller.abort(), 50)
     expect((await failure(() => pending)).message).toContain('aborted')
     expect(await evalJq('"ok"', null)).toBe('ok')
+  })
+
+  test('a signal aborted while the worker starts stops the call before it runs', async () => {
+    shutdownJq()
+    const controller = new AbortController()
+    const pending = evalJq('def f: f; f', null, { signal: controller.signal, timeoutMs: 30000 })
+    setTimeout(() => controller.abort(), 5)
+    expect((await failure(() => pending)).message).toContain('aborted')
+    expect(await evalJq('1', null)).toBe(1)
   })
 
   test('deeply nested input is an EXECUTION_ERROR', async () => {

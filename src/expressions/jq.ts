@@ -148,6 +148,12 @@ async function runInWorker(program: string, input: string, options: JqOptions): 
           ),
         timeoutMs,
       )
+      // The signal may have fired while the worker was starting: nothing runs yet, keep it.
+      if (signal?.aborted) {
+        finish()
+        reject(aborted(signal))
+        return
+      }
       signal?.addEventListener('abort', onAbort, { once: true })
       w.postMessage({ id, filter: program, input })
     })

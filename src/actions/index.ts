@@ -20,6 +20,7 @@ import {
   cryptoHmacAction,
   cryptoUuidAction,
 } from './crypto.ts'
+import { exprEvalAction } from './expr-eval.ts'
 import {
   type HttpOptions,
   type HttpOutput,
@@ -28,6 +29,7 @@ import {
   httpPostAction,
   httpRequestAction,
 } from './http.ts'
+import { jqEvalAction } from './jq-eval.ts'
 import {
   type ActionInfo,
   assertParams,
@@ -55,6 +57,8 @@ export function builtinActions(options: BuiltinOptions = {}): Action[] {
     ...httpActions(options.http),
     ...cryptoActions(),
     ...assertActions(),
+    exprEvalAction,
+    jqEvalAction,
     ...workflowActions(),
   ]
 }
@@ -76,12 +80,14 @@ export {
   cryptoHashAction,
   cryptoHmacAction,
   cryptoUuidAction,
+  exprEvalAction,
   type HttpOptions,
   type HttpOutput,
   httpActions,
   httpGetAction,
   httpPostAction,
   httpRequestAction,
+  jqEvalAction,
   type MutableActionRegistry,
   paramIssues,
   workflowActions,

@@ -61,9 +61,11 @@ describe('registry', () => {
       'crypto.hash',
       'crypto.hmac',
       'crypto.uuid',
+      'expr.eval',
       'http.get',
       'http.post',
       'http.request',
+      'jq.eval',
       'workflow.context',
       'workflow.emit',
       'workflow.fail',
@@ -87,6 +89,8 @@ describe('registry', () => {
       'crypto.hash',
       'crypto.hmac',
       'crypto.uuid',
+      'expr.eval',
+      'jq.eval',
       'workflow.fail',
     ])
   })

@@ -319,16 +319,17 @@ function walkPath(
   w: Walk,
 ): unknown {
   let cur = start
-  let where = label
   for (let i = from; i < seg.length; i++) {
     const s = seg[i] as Segment
+    // The path so far is built only for messages: the hot path allocates nothing per segment.
+    const where = () => label + formatSegments(seg.slice(from, i))
     if (Array.isArray(cur)) {
       const index = 'index' in s ? s.index : /^\d+$/.test(s.key) ? Number(s.key) : -1
       if (index < 0) {
         throw refError(
           ref,
           w.pointer(),
-          `${where} is an array: use an index such as ${where}[0], not "${(s as { key: string }).key}"`,
+          `${where()} is an array: use an index such as ${where()}[0], not "${(s as { key: string }).key}"`,
           {
             missing: (s as { key: string }).key,
           },
@@ -338,7 +339,7 @@ function walkPath(
         throw refError(
           ref,
           w.pointer(),
-          `index ${index} is out of range: ${where} has ${cur.length} item${cur.length === 1 ? '' : 's'}`,
+          `index ${index} is out of range: ${where()} has ${cur.length} item${cur.length === 1 ? '' : 's'}`,
           {
             missing: index,
             length: cur.length,
@@ -346,7 +347,6 @@ function walkPath(
         )
       }
       cur = cur[index]
-      where += `[${index}]`
       continue
     }
     if (isRecord(cur)) {
@@ -356,7 +356,7 @@ function walkPath(
         throw refError(
           ref,
           w.pointer(),
-          `field "${key}" not found in ${where}; available: ${list(available)}`,
+          `field "${key}" not found in ${where()}; available: ${list(available)}`,
           {
             missing: key,
             available_fields: available.slice(0, MAX_LISTED),
@@ -364,14 +364,13 @@ function walkPath(
         )
       }
       cur = cur[key]
-      where += formatSegments([s])
       continue
     }
     const name = 'key' in s ? s.key : `[${s.index}]`
     throw refError(
       ref,
       w.pointer(),
-      `cannot traverse into ${jsonTypeName(cur)} ${where} (looking for "${name}")`,
+      `cannot traverse into ${jsonTypeName(cur)} ${label + formatSegments(seg.slice(from, i))} (looking for "${name}")`,
       {
         missing: name,
       },

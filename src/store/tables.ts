@@ -247,10 +247,16 @@ export const jobRuns = sqliteTable(
     error: text('error'),
     started_at: integer('started_at').notNull(),
     finished_at: integer('finished_at'),
+    /** Why it fired: `cron` (on time), `catch_up` (missed while down) or `manual` (run-now). */
+    kind: text('kind').notNull().default('cron'),
   },
   (t) => [
     uniqueIndex('idx_job_runs_fire').on(t.job_id, t.scheduled_for),
     index('idx_job_runs_workflow').on(t.workflow_id),
+    // Runs still in flight, reconciled by the scheduler on every tick.
+    index('idx_job_runs_active')
+      .on(t.status)
+      .where(sql`${t.status} IN ('claimed', 'running', 'suspended')`),
   ],
 )
 

@@ -1,0 +1,2 @@
+ALTER TABLE `job_runs` ADD `kind` text DEFAULT 'cron' NOT NULL;--> statement-breakpoint
+CREATE INDEX `idx_job_runs_active` ON `job_runs` (`status`) WHERE "job_runs"."status" IN ('claimed', 'running', 'suspended');

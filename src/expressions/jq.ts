@@ -9,7 +9,8 @@
  * Errors: empty or uncompilable filter → VALIDATION_ERROR (with line, column and position); a jq
  * run-time error, a timeout or memory exhaustion → EXECUTION_ERROR.
  *
- * Builds: `bun build --compile` must list `src/expressions/jq-worker.ts` as an extra entry point.
+ * Builds: `bun build --compile src/main.ts src/expressions/jq-worker.ts` (the worker is an extra
+ * entry point; see workerPath).
  */
 import { AppError } from '../errors.ts'
 
@@ -63,7 +64,7 @@ function startWorker(): Promise<Worker> {
   // Bun's `ref: false`: an idle jq worker never keeps the process alive (pending calls do, through
   // their timers).
   const options = { ref: false }
-  const w = new Worker(new URL('./jq-worker.ts', import.meta.url).href, options)
+  const w = new Worker(workerPath(), options)
   worker = w
   ready = new Promise<Worker>((resolve, reject) => {
     w.onmessage = (event: MessageEvent<Reply>) => {
@@ -83,6 +84,16 @@ function startWorker(): Promise<Worker> {
     }
   })
   return ready
+}
+
+/**
+ * The worker's module. In a `bun build --compile` binary every entry point keeps its path relative
+ * to the entry points' common directory (src/), under `/$bunfs/root/`; the bundled code's own URL
+ * is the binary's, so a URL relative to this file would not find it.
+ */
+function workerPath(): string {
+  if (import.meta.url.includes('/$bunfs/')) return '/$bunfs/root/expressions/jq-worker.ts'
+  return new URL('./jq-worker.ts', import.meta.url).href
 }
 
 function stopWorker(w: Worker): void {

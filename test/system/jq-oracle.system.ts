@@ -9,6 +9,9 @@
  * removed `leaf_paths`, and `@uri` encodes a space as `%20` where gojq writes `+`.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { AppError } from '../../src/errors.ts'
 import { evalJq, shutdownJq } from '../../src/expressions/index.ts'
 
@@ -227,4 +230,42 @@ describe('jq agrees with gojq', () => {
       expect(outcomes.some((o) => o.kind === 'runtime')).toBe(true)
     },
   )
+})
+
+describe('jq in a compiled binary', () => {
+  test('bun build --compile with the worker as an extra entry point runs jq', async () => {
+    const root = join(import.meta.dir, '..', '..')
+    const dir = mkdtempSync(join(tmpdir(), 'opcode-jq-bin-'))
+    try {
+      const out = join(dir, 'opcode')
+      const build = Bun.spawn(
+        [
+          process.execPath,
+          'build',
+          '--compile',
+          'src/main.ts',
+          'src/expressions/jq-worker.ts',
+          '--outfile',
+          out,
+        ],
+        { cwd: root, stdout: 'pipe', stderr: 'pipe' },
+      )
+      expect(await build.exited).toBe(0)
+      // Run from another directory: the worker must come from inside the binary.
+      const run = Bun.spawn([out, 'eval', '--engine', 'jq', '[.[] | . * 2]', '--data', '[1, 2]'], {
+        cwd: dir,
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
+      const [stdout, stderr, code] = await Promise.all([
+        new Response(run.stdout).text(),
+        new Response(run.stderr).text(),
+        run.exited,
+      ])
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+      expect(JSON.parse(stdout)).toEqual([2, 4])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })

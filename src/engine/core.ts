@@ -180,17 +180,19 @@ export class Core {
   ): StoredEvent | undefined {
     if (run.final) return undefined
     const state = run.state
+    // One object shape for every event (absent fields are undefined), so the hot path stays monomorphic.
     const ev: StoredEvent = {
+      id: undefined,
       workflow_id: run.id,
       sequence: state.seq + 1,
+      step_id: stepId,
       event_type: type,
+      payload,
+      payload_json: payloadJson,
+      agent_id: run.meta.agentId,
       timestamp: this.deps.clock.now(),
       v: EVENT_SCHEMA_VERSION,
-      agent_id: run.meta.agentId,
     }
-    if (stepId !== undefined) ev.step_id = stepId
-    if (payload !== undefined) ev.payload = payload
-    if (payloadJson !== undefined) ev.payload_json = payloadJson
     applyEvent(state, ev)
     this.journal.append(state, ev)
     return ev

@@ -44,7 +44,7 @@ export function mergeInputs(
   def: WorkflowDefinition,
   params: Record<string, unknown> | undefined,
 ): Record<string, unknown> {
-  if (def.inputs === undefined) return { ...(params ?? {}) }
+  if (def.inputs === undefined) return params ?? {}
   return { ...def.inputs, ...(params ?? {}) }
 }
 

@@ -28,9 +28,11 @@ export class Pool {
   }
 
   release(): void {
-    const next = this.queue.shift()
-    if (next !== undefined) next()
-    else this.free++
+    if (this.queue.length === 0) {
+      this.free++
+      return
+    }
+    ;(this.queue.shift() as () => void)()
   }
 
   /** Slots in use and callers waiting, for status and tests. */

@@ -207,7 +207,7 @@ function setOutput(state: RunState, st: StepRuntime, has: boolean, output: unkno
     state.outputs[st.key] = output
   } else {
     st.output = undefined
-    delete state.outputs[st.key]
+    if (st.key in state.outputs) delete state.outputs[st.key]
   }
 }
 

@@ -11,13 +11,14 @@ import type { Step } from '../schema/workflow.ts'
 import type { Cancel } from './cancel.ts'
 import {
   type Attempt,
+  type AttemptFn,
   ChildSuspended,
   type Core,
   type Frame,
   type Outcome,
   SUSPENDED,
 } from './core.ts'
-import type { ActionContext, WorkflowServices } from './ports.ts'
+import type { Action, ActionContext, WorkflowServices } from './ports.ts'
 import { type StepRuntime, stepOf } from './reduce.ts'
 import { backoffDelay, innerObject, isRetryable, wrapStepFailure } from './retry.ts'
 import type { Run } from './run.ts'
@@ -48,6 +49,8 @@ function stopped(run: Run, frame: Frame): boolean {
 /**
  * Runs a step to an outcome; terminal steps (seen on resume) are reported, never re-run. A step
  * already executing (a fallback named by two steps that fail together) is joined, not run twice.
+ * A step that completes synchronously (a pure, synchronous action) returns its outcome without a
+ * promise, so chains of such steps cost no event-loop turns.
  */
 export function executeStep(
   core: Core,
@@ -55,23 +58,23 @@ export function executeStep(
   step: Step,
   key: string,
   frame: Frame,
-): Promise<Outcome> {
+): Outcome | Promise<Outcome> {
   if (!run.plan.fallbackTargets.has(key)) return execute(core, run, step, key, frame)
   const running = run.inflight.get(key)
   if (running !== undefined) return running
-  const p = execute(core, run, step, key, frame)
+  const p = Promise.resolve(execute(core, run, step, key, frame))
   run.inflight.set(key, p)
   void p.finally(() => run.inflight.delete(key))
   return p
 }
 
-async function execute(
+function execute(
   core: Core,
   run: Run,
   step: Step,
   key: string,
   frame: Frame,
-): Promise<Outcome> {
+): Outcome | Promise<Outcome> {
   const st = stepOf(run.state, key)
   if (TERMINAL_STEP.has(st.status)) return replayedOutcome(core, run, step, st, frame)
   if (stopped(run, frame)) return ABORTED
@@ -79,50 +82,63 @@ async function execute(
   // A1: the guard is evaluated once, just before the step would first start.
   if (
     step.condition !== undefined &&
-    step.condition.trim() !== '' &&
     st.status === 'pending' &&
-    st.attempt === 0
+    st.attempt === 0 &&
+    step.condition.trim() !== ''
   ) {
     let pass: unknown
+    let error: AppError | undefined
     try {
       pass = core.deps.expressions.cel(unwrapGuard(step.condition), celScope(run, frame))
     } catch (err) {
-      const e = new AppError(
-        'EXECUTION_ERROR',
-        `guard of step ${key}: ${toAppError(err).message}`,
-        { stepId: key },
-      )
-      core.emit(run, 'step_started', key, { attempt: 1 })
-      return handleFailure(core, run, step, key, frame, st, e)
+      error = new AppError('EXECUTION_ERROR', `guard of step ${key}: ${toAppError(err).message}`, {
+        stepId: key,
+      })
     }
-    if (pass === false) {
+    if (error === undefined && pass === false) {
       core.emit(run, 'step_skipped', key, { reason: 'guard_false' })
       return SKIPPED
     }
-    if (pass !== true) {
-      const e = new AppError(
+    if (error === undefined && pass !== true) {
+      error = new AppError(
         'EXECUTION_ERROR',
         `guard of step ${key} must evaluate to a bool, got ${typeName(pass)}`,
         {
           stepId: key,
         },
       )
+    }
+    if (error !== undefined) {
       core.emit(run, 'step_started', key, { attempt: 1 })
-      return handleFailure(core, run, step, key, frame, st, e)
+      return handleFailure(core, run, step, key, frame, st, error)
     }
   }
+  return attempts(core, run, step, key, frame, st)
+}
 
+const RETRY = Symbol('retry')
+
+/** The attempt loop (§6.3): each pass is one attempt; retries loop, everything else returns. */
+function attempts(
+  core: Core,
+  run: Run,
+  step: Step,
+  key: string,
+  frame: Frame,
+  st: StepRuntime,
+  holding = false,
+): Outcome | Promise<Outcome> {
+  const isAction = (step.type || 'action') === 'action'
+  let held = holding
   for (;;) {
-    if (st.status === 'retrying') {
-      const wait = (st.retryAt ?? 0) - core.now()
-      if (wait > 0) {
-        // D5: the backoff is durable — a crash now resumes the wait with the time left.
-        await core.journal.flush()
-        const ok = await core.sleep(wait, frame.cancel)
-        if (!ok || stopped(run, frame)) return ABORTED
-      }
+    if (st.status === 'retrying' && (st.retryAt ?? 0) > core.now()) {
+      if (held) core.pool.release()
+      return backoffThen(core, run, step, key, frame, st)
     }
-    if (stopped(run, frame)) return ABORTED
+    if (stopped(run, frame)) {
+      if (held) core.pool.release()
+      return ABORTED
+    }
     let attempt: number
     if (st.status === 'retrying') attempt = st.attempt + 1
     else if (st.status === 'suspended') attempt = st.attempt
@@ -130,11 +146,8 @@ async function execute(
     else attempt = st.attempt + 1
 
     // D21: only actions can take the process down; flow steps just contain the ones that did.
-    if (
-      st.interruptions >= core.options.maxInterruptions &&
-      st.status === 'pending' &&
-      (step.type || 'action') === 'action'
-    ) {
+    if (isAction && st.interruptions >= core.options.maxInterruptions && st.status === 'pending') {
+      if (held) core.pool.release()
       core.emit(run, 'step_started', key, { attempt })
       const e = new AppError(
         'INTERRUPTED',
@@ -143,49 +156,90 @@ async function execute(
       )
       return handleFailure(core, run, step, key, frame, st, e)
     }
-
-    if ((step.type || 'action') === 'action') {
-      const slot = { holdsSlot: core.pool.tryAcquire() }
-      if (!slot.holdsSlot) {
-        await core.pool.acquire()
-        slot.holdsSlot = true
-      }
-      st.slot = slot
-      if (stopped(run, frame)) {
-        releaseSlot(core, st)
-        return ABORTED
-      }
+    if (isAction) {
+      if (!held && !core.pool.tryAcquire()) return slotThen(core, run, step, key, frame, st)
+      held = false
+      st.slot = { holdsSlot: true }
     }
     core.emit(run, 'step_started', key, { attempt })
-    const result = await attemptWithDeadline(core, run, step, key, frame, st)
-    releaseSlot(core, st)
-    if (run.final) return ABORTED
-    if ('suspended' in result) return SUSPENDED_OUTCOME
-    if (result.ok) return complete(core, run, key, st, result.output, result.hasOutput)
-    if (run.stop !== undefined || (frame.cancel.aborted && !isTimeout(result.error))) return ABORTED
-
-    const error = core.redactError(run, result.error)
-    const retry = step.retry
-    if (retry !== undefined && isRetryable(error) && st.retryCount < retry.max) {
-      const delay = backoffDelay(retry, st.retryCount)
-      const inner = innerObject(error)
-      core.emit(run, 'step_retry_attempt', key, {
-        step_id: key,
-        attempt: st.retryCount + 1,
-        max_attempts: retry.max,
-        error: inner,
-        retryable: true,
+    const pending = attemptWithDeadline(core, run, step, key, frame, st)
+    if (pending instanceof Promise) {
+      return pending.then((result) => {
+        const next = afterAttempt(core, run, step, key, frame, st, result)
+        return next === RETRY ? attempts(core, run, step, key, frame, st) : next
       })
-      core.emit(run, 'step_retrying', key, {
-        attempt: st.attempt,
-        delay_ms: delay,
-        retry_at: core.now() + delay,
-        error: inner,
-      })
-      continue
     }
-    return handleFailure(core, run, step, key, frame, st, error)
+    const next = afterAttempt(core, run, step, key, frame, st, pending)
+    if (next !== RETRY) return next
   }
+}
+
+/** D5: the backoff is durable — a crash now resumes the wait with the time left. */
+async function backoffThen(
+  core: Core,
+  run: Run,
+  step: Step,
+  key: string,
+  frame: Frame,
+  st: StepRuntime,
+): Promise<Outcome> {
+  await core.journal.flush()
+  const ok = await core.sleep((st.retryAt ?? 0) - core.now(), frame.cancel)
+  if (!ok || stopped(run, frame)) return ABORTED
+  st.retryAt = 0
+  return attempts(core, run, step, key, frame, st)
+}
+
+/** D12: wait for a pool slot — a step counts as running only once it holds one. */
+async function slotThen(
+  core: Core,
+  run: Run,
+  step: Step,
+  key: string,
+  frame: Frame,
+  st: StepRuntime,
+): Promise<Outcome> {
+  await core.pool.acquire()
+  return attempts(core, run, step, key, frame, st, true)
+}
+
+/** What follows one attempt: completion, a retry (RETRY), or the failure handling. */
+function afterAttempt(
+  core: Core,
+  run: Run,
+  step: Step,
+  key: string,
+  frame: Frame,
+  st: StepRuntime,
+  result: Attempt,
+): Outcome | Promise<Outcome> | typeof RETRY {
+  releaseSlot(core, st)
+  if (run.final) return ABORTED
+  if ('suspended' in result) return SUSPENDED_OUTCOME
+  if (result.ok) return complete(core, run, key, st, result.output, result.hasOutput)
+  if (run.stop !== undefined || (frame.cancel.aborted && !isTimeout(result.error))) return ABORTED
+
+  const error = core.redactError(run, result.error)
+  const retry = step.retry
+  if (retry !== undefined && isRetryable(error) && st.retryCount < retry.max) {
+    const delay = backoffDelay(retry, st.retryCount)
+    const inner = innerObject(error)
+    core.emit(run, 'step_retry_attempt', key, {
+      step_id: key,
+      attempt: st.retryCount + 1,
+      max_attempts: retry.max,
+      error: inner,
+      retryable: true,
+    })
+    core.emit(run, 'step_retrying', key, {
+      attempt: st.attempt,
+      delay_ms: delay,
+      retry_at: core.now() + delay,
+      error: inner,
+    })
+    return RETRY
+  }
+  return handleFailure(core, run, step, key, frame, st, error)
 }
 
 function isTimeout(err: AppError): boolean {
@@ -224,14 +278,14 @@ export function topFrame(run: Run): Frame {
   return { cancel: run.cancel }
 }
 
-async function complete(
+function complete(
   core: Core,
   run: Run,
   key: string,
   st: StepRuntime,
   output: unknown,
   hasOutput: boolean,
-): Promise<Outcome> {
+): Outcome {
   if (!hasOutput) {
     core.emit(run, 'step_completed', key, {})
     return COMPLETED_NO_OUTPUT
@@ -265,7 +319,7 @@ function failNotJson(core: Core, run: Run, key: string, st: StepRuntime, why: st
 }
 
 /** §6.3 steps 2–3: `on_error` strategies, else the step fails and so does the workflow. */
-async function handleFailure(
+function handleFailure(
   core: Core,
   run: Run,
   step: Step,
@@ -273,7 +327,7 @@ async function handleFailure(
   frame: Frame,
   st: StepRuntime,
   error: AppError,
-): Promise<Outcome> {
+): Outcome | Promise<Outcome> {
   const inner = innerObject(error)
   const handler = step.on_error
   if (handler !== undefined) {
@@ -319,14 +373,14 @@ async function handleFailure(
 }
 
 /** One attempt by type, with the step's own deadline (fresh for every attempt — A9). */
-async function attemptWithDeadline(
+function attemptWithDeadline(
   core: Core,
   run: Run,
   step: Step,
   key: string,
   frame: Frame,
   st: StepRuntime,
-): Promise<Attempt> {
+): Attempt | Promise<Attempt> {
   const type = step.type || 'action' // spec §4: an empty type is an action
   const fn = core.attempts[type]
   if (fn === undefined) {
@@ -338,11 +392,29 @@ async function attemptWithDeadline(
   const ms = stepTimeoutMs(step)
   if (ms === 0) {
     try {
-      return await fn(core, run, step, key, frame, st)
+      const r = fn(core, run, step, key, frame, st)
+      return r instanceof Promise ? r.then(undefined, failedAttempt) : r
     } catch (err) {
-      return { ok: false, error: toAppError(err) }
+      return failedAttempt(err)
     }
   }
+  return attemptTimed(core, run, step, key, frame, st, fn, ms)
+}
+
+function failedAttempt(err: unknown): Attempt {
+  return { ok: false, error: toAppError(err) }
+}
+
+async function attemptTimed(
+  core: Core,
+  run: Run,
+  step: Step,
+  key: string,
+  frame: Frame,
+  st: StepRuntime,
+  fn: AttemptFn,
+  ms: number,
+): Promise<Attempt> {
   const { cancel: ac, dispose } = frame.cancel.child()
   let timedOut = false
   const timer = core.deps.clock.setTimer(ms, () => {
@@ -408,14 +480,14 @@ function abortReason(cancel: Cancel): AppError {
 // ---------------------------------------------------------------------------------------------
 // Action steps (§7.4 with A5, A16, A19)
 
-export async function attemptAction(
+export function attemptAction(
   core: Core,
   run: Run,
   step: Step,
   key: string,
   frame: Frame,
   st: StepRuntime,
-): Promise<Attempt> {
+): Attempt | Promise<Attempt> {
   const name = step.action ?? ''
   const { breakers, deps } = core
   try {
@@ -467,48 +539,98 @@ export async function attemptAction(
         error: new AppError(
           'VALIDATION_ERROR',
           `params of step ${key} must be an object, got ${typeName(resolved)}`,
-          {
-            stepId: key,
-          },
+          { stepId: key },
         ),
       }
     }
   }
-  const issues = deps.actions.check(action, params).filter((i) => i.severity === 'error')
+  const issues = deps.actions.check(action, params)
   if (issues.length > 0) {
-    breakers.release(name)
-    const first = issues[0] as (typeof issues)[number]
-    const message =
-      issues.length === 1
-        ? `invalid params for ${name}: ${first.path || '/'}: ${first.message}`
-        : `invalid params for ${name}: ${issues.length} problems, first ${first.path || '/'}: ${first.message}`
-    return { ok: false, error: new AppError('VALIDATION_ERROR', message, { stepId: key, issues }) }
+    const errors = issues.filter((i) => i.severity === 'error')
+    if (errors.length > 0) {
+      breakers.release(name)
+      const first = errors[0] as (typeof errors)[number]
+      const message =
+        errors.length === 1
+          ? `invalid params for ${name}: ${first.path || '/'}: ${first.message}`
+          : `invalid params for ${name}: ${errors.length} problems, first ${first.path || '/'}: ${first.message}`
+      return {
+        ok: false,
+        error: new AppError('VALIDATION_ERROR', message, { stepId: key, issues: errors }),
+      }
+    }
   }
   // durability.md: a side effect starts only once its step_started is durable.
-  if (!action.pure) await core.journal.flush()
+  if (!action.pure) {
+    return core.journal
+      .flush()
+      .then(() => invokeAction(core, run, step, key, frame, st, action, params))
+  }
+  return invokeAction(core, run, step, key, frame, st, action, params)
+}
+
+function invokeAction(
+  core: Core,
+  run: Run,
+  step: Step,
+  key: string,
+  frame: Frame,
+  st: StepRuntime,
+  action: Action,
+  params: Record<string, unknown>,
+): Attempt | Promise<Attempt> {
+  const name = action.name
   if (frame.cancel.aborted || run.stop !== undefined) {
-    breakers.release(name)
+    core.breakers.release(name)
     return { ok: false, error: abortReason(frame.cancel) }
   }
   const ctx = new StepActionContext(core, run, step, key, frame, st)
-  let output: unknown
+  let r: unknown
   try {
-    const r = action.execute(params, ctx)
-    output = isThenable(r) ? await raceAbort(Promise.resolve(r), frame.cancel) : r
+    r = action.execute(params, ctx)
   } catch (err) {
-    releaseSlot(core, st)
-    if (err instanceof ChildSuspended) {
-      breakers.release(name)
-      core.emit(run, 'step_suspended', key, { reason: 'child', child_workflow_id: err.childId })
-      return SUSPENDED
-    }
-    const e = toAppError(err)
-    if (!frame.cancel.aborted) core.emitBreaker(run, key, breakers.failure(name, core.now()))
-    return { ok: false, error: e.stepId === undefined ? withStep(e, key) : e }
+    return actionFailed(core, run, key, frame, st, name, err)
   }
+  if (isThenable(r)) {
+    return raceAbort(Promise.resolve(r), frame.cancel).then(
+      (output) => actionDone(core, run, key, st, name, output),
+      (err: unknown) => actionFailed(core, run, key, frame, st, name, err),
+    )
+  }
+  return actionDone(core, run, key, st, name, r)
+}
+
+function actionDone(
+  core: Core,
+  run: Run,
+  key: string,
+  st: StepRuntime,
+  name: string,
+  output: unknown,
+): Attempt {
   releaseSlot(core, st)
-  core.emitBreaker(run, key, breakers.success(name))
+  core.emitBreaker(run, key, core.breakers.success(name))
   return { ok: true, output, hasOutput: output !== undefined }
+}
+
+function actionFailed(
+  core: Core,
+  run: Run,
+  key: string,
+  frame: Frame,
+  st: StepRuntime,
+  name: string,
+  err: unknown,
+): Attempt {
+  releaseSlot(core, st)
+  if (err instanceof ChildSuspended) {
+    core.breakers.release(name)
+    core.emit(run, 'step_suspended', key, { reason: 'child', child_workflow_id: err.childId })
+    return SUSPENDED
+  }
+  const e = toAppError(err)
+  if (!frame.cancel.aborted) core.emitBreaker(run, key, core.breakers.failure(name, core.now()))
+  return { ok: false, error: e.stepId === undefined ? withStep(e, key) : e }
 }
 
 function withStep(e: AppError, key: string): AppError {

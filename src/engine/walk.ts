@@ -27,7 +27,9 @@ export async function walk(core: Core, run: Run): Promise<void> {
       if (run.cancel.aborted) run.cancel = new Cancel()
       run.stop = undefined
       armDeadline(core, run)
-      const res = await walkLevels(core, run)
+      let pendingWalk = walkLevels(core, run)
+      if (pendingWalk instanceof Promise) pendingWalk = await pendingWalk
+      const res: LevelWalk = pendingWalk
       disarmDeadline(run)
       if (run.final) return
       if (run.stop === 'timeout') {
@@ -81,33 +83,50 @@ export function resumeEvents(
   core.emit(run, 'workflow_resumed', undefined, { reason, ...extra })
 }
 
-async function walkLevels(core: Core, run: Run): Promise<LevelWalk> {
+/**
+ * Walks the levels in order. Outcomes that arrive synchronously are recorded at once; the walk
+ * awaits only levels that have steps still running.
+ */
+function walkLevels(
+  core: Core,
+  run: Run,
+  from = 0,
+  res: LevelWalk = { suspended: false },
+): LevelWalk | Promise<LevelWalk> {
   const frame = topFrame(run)
-  const res: LevelWalk = { suspended: false }
   const { plan } = run
   const steps = run.state.steps
-  for (const level of plan.levels) {
+  const levels = plan.levels
+  for (let li = from; li < levels.length; li++) {
     if (run.final || run.stop !== undefined) break
     let pending: Array<Promise<Outcome>> | undefined
-    for (const id of level) {
+    for (const id of levels[li] as string[]) {
       if (plan.fallbackTargets.has(id)) continue
       const st = steps.get(id)
       if (st !== undefined && (st.status === 'completed' || st.status === 'skipped')) continue
       const step = plan.byId.get(id)
       if (step === undefined) continue
-      const p = executeStep(core, run, step, id, frame)
-      p.then((o) => {
+      const o = executeStep(core, run, step, id, frame)
+      if (o instanceof Promise) {
         // The first failure *received* becomes the workflow error (§7.2 step 5).
-        if (o.kind === 'failed' && res.failure === undefined) res.failure = o.error
-        else if (o.kind === 'suspended') res.suspended = true
-      }, noop)
-      if (pending === undefined) pending = [p]
-      else pending.push(p)
+        o.then((out) => record(res, out), noop)
+        if (pending === undefined) pending = [o]
+        else pending.push(o)
+      } else record(res, o)
     }
-    if (pending !== undefined) await Promise.all(pending)
+    if (pending !== undefined) {
+      return Promise.all(pending).then(() =>
+        res.failure !== undefined || res.suspended ? res : walkLevels(core, run, li + 1, res),
+      )
+    }
     if (res.failure !== undefined || res.suspended) break
   }
   return res
+}
+
+function record(res: LevelWalk, o: Outcome): void {
+  if (o.kind === 'failed' && res.failure === undefined) res.failure = o.error
+  else if (o.kind === 'suspended') res.suspended = true
 }
 
 function noop(): void {}

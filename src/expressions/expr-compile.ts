@@ -423,8 +423,9 @@ function inOp(item: unknown, coll: unknown, pos: number): boolean {
     return false
   }
   if (isRecord(coll)) {
-    if (typeof item !== 'string') return false
-    return Object.hasOwn(coll, item)
+    // Map keys are strings; `1 in {1: "a"}` finds the key written 1.
+    if (typeof item === 'number') return Object.hasOwn(coll, String(item))
+    return typeof item === 'string' && Object.hasOwn(coll, item)
   }
   if (coll === null || coll === undefined) return false
   throw new ExprRuntimeError(`invalid operation: in ${typeOf(coll)} (need an array or a map)`, pos)

@@ -70,6 +70,7 @@ describe('operators and precedence (expr-lang)', () => {
     ['not (1 > 2)', true],
     ['2 in data && 5 not in data', true],
     ['"age" in users[0] && !("x" in users[0])', true],
+    ['1 in {1: "a"} && !(2 in {1: "a"}) && !(nil in {a: 1})', true],
     ['s contains "World" and s startsWith "Hell" and s endsWith "ld"', true],
     ['s matches "^H.*d$" && not (s matches "^x")', true],
     ['s not contains "zzz"', true],

@@ -28,6 +28,8 @@ export const JQ_MAX_INPUT = 16 * 1024 * 1024
 export const JQ_MAX_FILTER = 16_384
 
 const ENGINE = 'jq'
+/** Loading jq-wasm takes ~50–200 ms; a worker not ready after this is given up. */
+const LOAD_TIMEOUT_MS = 30_000
 // The filter starts on line 2 of what jq compiles: messages subtract one line.
 const RUN_PREFIX = '{} as $ENV | def env: $ENV;\n'
 // A check compiles the filter against unparsable input: jq compiles first (exit 3 on a compile
@@ -67,8 +69,13 @@ function startWorker(): Promise<Worker> {
   const w = new Worker(workerPath(), options)
   worker = w
   ready = new Promise<Worker>((resolve, reject) => {
+    const loading = setTimeout(() => {
+      stopWorker(w)
+      reject(unavailable(`the jq worker did not start within ${LOAD_TIMEOUT_MS} ms`))
+    }, LOAD_TIMEOUT_MS)
     w.onmessage = (event: MessageEvent<Reply>) => {
       const m = event.data
+      if (m.ready || m.loadError !== undefined) clearTimeout(loading)
       if (m.ready) return resolve(w)
       if (m.loadError !== undefined) {
         stopWorker(w)
@@ -77,6 +84,7 @@ function startWorker(): Promise<Worker> {
       if (m.id !== undefined) waiting.get(m.id)?.(m)
     }
     w.onerror = (event: ErrorEvent) => {
+      clearTimeout(loading)
       const message = event.message || 'the jq worker failed'
       stopWorker(w)
       reject(unavailable(message))

@@ -100,6 +100,11 @@ export const suite: BenchSuite = {
         () => evalCel(celSource, celScope),
         'per op = median/100; target ≤ 1 µs',
       ),
+      batched(
+        'CEL simple condition (compiled, cached)',
+        () => evalCel("steps['parse-data'].ok && inputs.min > 2", celScope),
+        'per op = median/100',
+      ),
       {
         scenario: 'CEL compile + evaluate (cache miss)',
         reference_ns: null,

@@ -19,6 +19,9 @@ export class EventLog {
   private readonly upsertSteps: Statement
   private readonly upsertStep: Statement
   private readonly insertWorkflow: Statement
+  private readonly insertDefinition: Statement
+  /** Definition ids already written by this process (their rows never change). */
+  private readonly storedDefinitions = new Set<string>()
   private readonly updateWorkflow: Statement
   private readonly upsertDecision: Statement
   private readonly upsertContext: Statement
@@ -42,8 +45,11 @@ export class EventLog {
       stSql + Array.from({ length: CHUNK }, () => st).join(', ') + stConflict,
     )
     this.upsertStep = db.prepare(stSql + st + stConflict)
+    this.insertDefinition = db.prepare(
+      'INSERT OR IGNORE INTO definitions (id, json, created_at) VALUES (?, ?, ?)',
+    )
     this.insertWorkflow = db.prepare(
-      'INSERT INTO workflows (id, name, template_name, template_version, definition, status, agent_id, parent_workflow_id, parent_step_id, depth, input_params, output, error, started_at, completed_at, wake_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO workflows (id, name, template_name, template_version, definition_id, status, agent_id, parent_workflow_id, parent_step_id, depth, input_params, output, error, started_at, completed_at, wake_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
     this.updateWorkflow = db.prepare(
       'UPDATE workflows SET status = ?, output = ?, error = ?, started_at = ?, completed_at = ?, updated_at = ?, wake_at = ? WHERE id = ?',
@@ -92,7 +98,7 @@ export class EventLog {
         w.name ?? null,
         w.template_name ?? null,
         w.template_version ?? null,
-        definitionJson(w.definition),
+        this.definitionId(w.definition, w.created_at),
         p?.status ?? w.status,
         w.agent_id,
         w.parent_workflow_id ?? null,
@@ -208,6 +214,16 @@ export class EventLog {
     }
   }
 
+  /** The content id of a definition, writing its text once per distinct definition. */
+  private definitionId(def: unknown, now: number): string {
+    const { id, json } = definitionOf(def)
+    if (!this.storedDefinitions.has(id)) {
+      this.insertDefinition.run(id, json, now)
+      this.storedDefinitions.add(id)
+    }
+    return id
+  }
+
   /** A workflow's events in sequence order, after `afterSequence`. */
   read(workflowId: string, afterSequence = 0): StoredEvent[] {
     const rows = this.selectEvents.all(workflowId, afterSequence) as EventRow[]
@@ -215,17 +231,19 @@ export class EventLog {
   }
 }
 
-const definitionTexts = new WeakMap<object, string>()
+const definitionTexts = new WeakMap<object, { id: string; json: string }>()
 
-/** A definition's JSON text, computed once per definition object (runs of a template share one). */
-function definitionJson(def: unknown): string {
-  if (def === null || typeof def !== 'object') return JSON.stringify(def)
-  let text = definitionTexts.get(def)
-  if (text === undefined) {
-    text = JSON.stringify(def)
-    definitionTexts.set(def, text)
-  }
-  return text
+/**
+ * A definition's JSON text and content id (sha256), computed once per definition object: the runs
+ * of one template version share one object, so they hash nothing.
+ */
+export function definitionOf(def: unknown): { id: string; json: string } {
+  const cached = def !== null && typeof def === 'object' ? definitionTexts.get(def) : undefined
+  if (cached !== undefined) return cached
+  const json = JSON.stringify(def) ?? 'null'
+  const out = { id: new Bun.CryptoHasher('sha256').update(json).digest('hex'), json }
+  if (def !== null && typeof def === 'object') definitionTexts.set(def, out)
+  return out
 }
 
 export interface EventRow {

@@ -15,11 +15,12 @@ import {
   type SqliteStore,
   toDecisionRow,
   toWorkflowRow,
+  WORKFLOW_SELECT,
   type WorkflowDbRow,
 } from './sqlite.ts'
 
 export function workflowWire(r: WorkflowDbRow, withDefinition = true): WorkflowRecord {
-  const row = toWorkflowRow(r)
+  const row = toWorkflowRow(r, withDefinition ? undefined : null)
   const w: WorkflowRecord = {
     id: row.id,
     definition: withDefinition ? row.definition : undefined,
@@ -43,7 +44,7 @@ export function workflowWire(r: WorkflowDbRow, withDefinition = true): WorkflowR
 
 /** One workflow in wire form, or NOT_FOUND. */
 export function getWorkflowRecord(store: SqliteStore, id: string): WorkflowRecord {
-  const r = store.db.query('SELECT * FROM workflows WHERE id = ?').get(id) as WorkflowDbRow | null
+  const r = store.db.query(`${WORKFLOW_SELECT} WHERE w.id = ?`).get(id) as WorkflowDbRow | null
   if (r === null)
     throw new AppError('NOT_FOUND', `workflow "${id}" not found`, { details: { workflow_id: id } })
   return workflowWire(r)
@@ -66,7 +67,9 @@ export interface WorkflowFilter {
 
 export function listWorkflows(store: SqliteStore, f: WorkflowFilter = {}): WorkflowRecord[] {
   const { where, args } = workflowWhere(f)
-  const sql = `SELECT * FROM workflows${where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`
+  // Workflow ids are time-ordered: the primary key is the creation order.
+  const select = f.include_definition === false ? 'SELECT w.* FROM workflows w' : WORKFLOW_SELECT
+  const sql = `${select}${where} ORDER BY w.id DESC LIMIT ? OFFSET ?`
   const rows = store.db
     .query(sql)
     .all(...args, limitOf(f.limit, 50), Math.max(0, f.offset ?? 0)) as WorkflowDbRow[]
@@ -76,7 +79,7 @@ export function listWorkflows(store: SqliteStore, f: WorkflowFilter = {}): Workf
 export function countWorkflows(store: SqliteStore, f: WorkflowFilter = {}): number {
   const { where, args } = workflowWhere(f)
   return (
-    store.db.query(`SELECT COUNT(*) AS n FROM workflows${where}`).get(...args) as { n: number }
+    store.db.query(`SELECT COUNT(*) AS n FROM workflows w${where}`).get(...args) as { n: number }
   ).n
 }
 
@@ -85,7 +88,7 @@ function workflowWhere(f: WorkflowFilter): { where: string; args: Array<string |
   const args: Array<string | number> = []
   const eq = (col: string, v: string | undefined): void => {
     if (v !== undefined && v !== '') {
-      clauses.push(`${col} = ?`)
+      clauses.push(`w.${col} = ?`)
       args.push(v)
     }
   }
@@ -95,12 +98,12 @@ function workflowWhere(f: WorkflowFilter): { where: string; args: Array<string |
   eq('parent_workflow_id', f.parent_workflow_id)
   const since = f.since === undefined ? undefined : parseTime(f.since)
   if (since !== undefined) {
-    clauses.push('created_at >= ?')
+    clauses.push('w.created_at >= ?')
     args.push(since)
   }
   const until = f.until === undefined ? undefined : parseTime(f.until)
   if (until !== undefined) {
-    clauses.push('created_at < ?')
+    clauses.push('w.created_at < ?')
     args.push(until)
   }
   return { where: clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '', args }

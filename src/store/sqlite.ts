@@ -28,7 +28,9 @@ export interface WorkflowDbRow {
   name: string | null
   template_name: string | null
   template_version: string | null
-  definition: string
+  definition_id: string
+  /** Joined from `definitions` by the queries that need it. */
+  definition?: string
   status: string
   agent_id: string
   parent_workflow_id: string | null
@@ -99,6 +101,7 @@ export class SqliteStore implements RunStore {
   private readonly stmt: Statements
   /** Parsed template definitions by `name\0version` (versions are immutable). */
   private readonly definitions = new Map<string, unknown>()
+  private readonly parsedDefinitions = new Map<string, unknown>()
   private closed = false
 
   constructor(opened: OpenedDb, readonly_: boolean) {
@@ -110,11 +113,9 @@ export class SqliteStore implements RunStore {
     this.log = readonly_ ? undefined : new EventLog(opened.db)
     const db = opened.db
     this.stmt = {
-      workflow: db.prepare('SELECT * FROM workflows WHERE id = ?'),
-      workflowIds: db.prepare('SELECT id FROM workflows WHERE status = ? ORDER BY created_at'),
-      children: db.prepare(
-        'SELECT * FROM workflows WHERE parent_workflow_id = ? ORDER BY created_at',
-      ),
+      workflow: db.prepare(`${WORKFLOW_SELECT} WHERE w.id = ?`),
+      workflowIds: db.prepare('SELECT id FROM workflows WHERE status = ? ORDER BY id'),
+      children: db.prepare(`${WORKFLOW_SELECT} WHERE w.parent_workflow_id = ? ORDER BY w.id`),
       templateLatest: db.prepare(
         'SELECT * FROM workflow_templates WHERE name = ? ORDER BY version_num DESC LIMIT 1',
       ),
@@ -152,7 +153,30 @@ export class SqliteStore implements RunStore {
   /** Synchronous form of getWorkflow, for the operations layer. */
   workflowRow(id: string): WorkflowRow | undefined {
     const r = this.stmt.workflow.get(id) as WorkflowDbRow | null
-    return r === null ? undefined : toWorkflowRow(r)
+    return r === null ? undefined : this.toRow(r)
+  }
+
+  /** A workflow row with its definition parsed once per distinct definition. */
+  toRow(r: WorkflowDbRow): WorkflowRow {
+    return toWorkflowRow(r, this.parsedDefinition(r.definition_id, r.definition))
+  }
+
+  /** Parsed definitions by id: runs of one definition share one object (and one engine plan). */
+  parsedDefinition(id: string, json?: string): unknown {
+    let def = this.parsedDefinitions.get(id)
+    if (def === undefined) {
+      const text =
+        json ??
+        (
+          this.db.query('SELECT json FROM definitions WHERE id = ?').get(id) as {
+            json: string
+          } | null
+        )?.json
+      def = text === undefined ? null : JSON.parse(text)
+      if (this.parsedDefinitions.size > 1000) this.parsedDefinitions.clear()
+      this.parsedDefinitions.set(id, def)
+    }
+    return def
   }
 
   async listEvents(workflowId: string, afterSequence = 0): Promise<StoredEvent[]> {
@@ -234,7 +258,7 @@ export class SqliteStore implements RunStore {
   }
 
   async listChildren(parentId: string): Promise<WorkflowRow[]> {
-    return (this.stmt.children.all(parentId) as WorkflowDbRow[]).map(toWorkflowRow)
+    return (this.stmt.children.all(parentId) as WorkflowDbRow[]).map((r) => this.toRow(r))
   }
 
   async listTimers(): Promise<{
@@ -269,10 +293,19 @@ export class SqliteStore implements RunStore {
   }
 }
 
-export function toWorkflowRow(r: WorkflowDbRow): WorkflowRow {
+/** Workflow columns with the definition text joined in. */
+export const WORKFLOW_SELECT =
+  'SELECT w.*, d.json AS definition FROM workflows w LEFT JOIN definitions d ON d.id = w.definition_id'
+
+export function toWorkflowRow(r: WorkflowDbRow, definition?: unknown): WorkflowRow {
   const row: WorkflowRow = {
     id: r.id,
-    definition: JSON.parse(r.definition),
+    definition:
+      definition !== undefined
+        ? definition
+        : r.definition === undefined
+          ? null
+          : JSON.parse(r.definition),
     status: r.status,
     agent_id: r.agent_id,
     depth: r.depth,

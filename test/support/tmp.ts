@@ -3,7 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-export function tempDir(prefix = 'opcode-test-'): { dir: string; path: (name: string) => string; cleanup: () => void } {
+export function tempDir(prefix = 'opcode-test-'): {
+  dir: string
+  path: (name: string) => string
+  cleanup: () => void
+} {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   return {
     dir,

@@ -1,0 +1,62 @@
+/**
+ * Operations shared by the MCP server and the JSON HTTP API: the six MCP tools and the API-only
+ * reads and cancel. Imports engine, store, validation, diagram and hub; never mcp/ or http/.
+ */
+import {
+  getTemplateOp,
+  listAgentsOp,
+  listAuditOp,
+  listDecisionsOp,
+  listEventsOp,
+  listTemplatesOp,
+  statsOp,
+} from './catalog.ts'
+import { defineTemplateOp } from './define.ts'
+import { diagramOp } from './diagram.ts'
+import type { Op } from './op.ts'
+import { queryOp } from './query.ts'
+import { runWorkflowOp } from './run.ts'
+import { signalOp } from './signal.ts'
+import { statusOp } from './status.ts'
+import { cancelWorkflowOp, getWorkflowOp, listWorkflowsOp, workflowEventsOp } from './workflows.ts'
+
+/** The six MCP tools, in the order tools/list shows them. */
+export const TOOL_OPS: Op[] = [
+  defineTemplateOp,
+  runWorkflowOp,
+  statusOp,
+  signalOp,
+  queryOp,
+  diagramOp,
+] as unknown as Op[]
+
+/** Every operation; HTTP routes are generated from this list (order = match order). */
+export const ALL_OPS: Op[] = [
+  ...TOOL_OPS,
+  listWorkflowsOp,
+  getWorkflowOp,
+  workflowEventsOp,
+  cancelWorkflowOp,
+  listTemplatesOp,
+  getTemplateOp,
+  listDecisionsOp,
+  listAgentsOp,
+  listEventsOp,
+  listAuditOp,
+  statsOp,
+] as unknown as Op[]
+
+export { type DiagramResult, drawDiagram } from './diagram.ts'
+export { invokeOp } from './invoke.ts'
+export {
+  type CallContext,
+  type DefinedTemplate,
+  defineOp,
+  type HttpRoute,
+  type Op,
+  type OpServices,
+  type QueryResource,
+} from './op.ts'
+export { BUILTIN_RESOURCES, runQuery } from './query.ts'
+export { type NotifyMessage, SessionDirectory, type SessionSink } from './sessions.ts'
+export { STATUS_EVENTS, workflowStatus } from './status.ts'

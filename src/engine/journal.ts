@@ -41,6 +41,7 @@ export class Journal {
   private signals: CommitBatch['signals'] = []
   private pending: Promise<void> | null = null
   private timer: TimerHandle | null = null
+  private armQueued = false
   private committing = false
 
   constructor(
@@ -105,7 +106,20 @@ export class Journal {
     return this.pending
   }
 
+  /**
+   * Arms the delay-bound flush timer — at the end of the current tick, and only if nobody asked for
+   * a flush meanwhile (a run that ends within one tick never creates a timer).
+   */
   private armTimer(): void {
+    if (this.timer !== null || this.committing || this.armQueued) return
+    this.armQueued = true
+    queueMicrotask(() => {
+      this.armQueued = false
+      if (this.pending === null && !this.committing && !this.idle) this.armNow()
+    })
+  }
+
+  private armNow(): void {
     if (this.timer !== null || this.committing) return
     this.timer = this.clock.setTimer(this.options.delayMs, () => {
       this.timer = null

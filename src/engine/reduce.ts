@@ -101,7 +101,33 @@ export function newRunState(id: string): RunState {
 export function stepOf(state: RunState, key: string): StepRuntime {
   let st = state.steps.get(key)
   if (st === undefined) {
-    st = { key, status: 'pending', attempt: 0, retryCount: 0, hasOutput: false, interruptions: 0 }
+    // Every field present from the start: one object shape for all steps (fast property access).
+    st = {
+      key,
+      status: 'pending',
+      attempt: 0,
+      retryCount: 0,
+      hasOutput: false,
+      output: undefined,
+      outputJson: undefined,
+      error: undefined,
+      startedAt: undefined,
+      completedAt: undefined,
+      durationMs: undefined,
+      skipReason: undefined,
+      interruptions: 0,
+      retryAt: undefined,
+      branch: undefined,
+      loopResults: undefined,
+      loopStarted: undefined,
+      parallelStarted: undefined,
+      waitWakeAt: undefined,
+      waitStartedAt: undefined,
+      waitSignal: undefined,
+      childId: undefined,
+      suspendReason: undefined,
+      slot: undefined,
+    }
     state.steps.set(key, st)
   }
   return st

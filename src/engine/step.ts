@@ -672,27 +672,36 @@ function releaseSlot(core: Core, st: StepRuntime): void {
 
 /** The ActionContext of one attempt; `scope` is built only if the action reads it. */
 class StepActionContext implements ActionContext {
-  readonly workflowId: string
-  readonly agentId: string
-  readonly attempt: number
-  readonly idempotencyKey: string
-  readonly limits: ActionContext['limits']
   private scopeCache?: Record<string, unknown>
   private servicesCache?: WorkflowServices
+  /** Fixed at the start of the attempt (later events may change the step's state). */
+  readonly attempt: number
 
   constructor(
     private readonly core: Core,
     private readonly run: Run,
-    step: Step,
+    private readonly step: Step,
     readonly stepId: string,
     private readonly frame: Frame,
     private readonly st: StepRuntime,
   ) {
-    this.workflowId = run.id
-    this.agentId = run.meta.agentId
     this.attempt = st.attempt
-    this.idempotencyKey = `${run.id}:${stepId}`
-    this.limits = step.limits
+  }
+
+  get workflowId(): string {
+    return this.run.id
+  }
+
+  get agentId(): string {
+    return this.run.meta.agentId
+  }
+
+  get idempotencyKey(): string {
+    return `${this.run.id}:${this.stepId}`
+  }
+
+  get limits(): ActionContext['limits'] {
+    return this.step.limits
   }
 
   /** A real AbortSignal, made only for actions that read it. */

@@ -28,14 +28,20 @@ export class MemoryRunStore implements RunStore {
     this.commits++
     // Rows of a batch are fresh objects the journal never touches again: no copies needed.
     for (const w of batch.newWorkflows) this.workflows.set(w.id, w)
+    let lastWf: string | undefined
+    let list: StoredEvent[] | undefined
     for (const ev of batch.events) {
       ev.id = ++this.lastId
-      let list = this.events.get(ev.workflow_id)
-      if (list === undefined) {
-        list = []
-        this.events.set(ev.workflow_id, list)
+      // Events of one workflow come in runs: look its list up once per run, not per event.
+      if (ev.workflow_id !== lastWf) {
+        lastWf = ev.workflow_id
+        list = this.events.get(lastWf)
+        if (list === undefined) {
+          list = []
+          this.events.set(lastWf, list)
+        }
       }
-      list.push(ev)
+      ;(list as StoredEvent[]).push(ev)
     }
     for (const p of batch.workflows) {
       const w = this.workflows.get(p.id)

@@ -42,7 +42,7 @@ export interface DefinedTemplate {
 /** A resource of `opcode.query` contributed from outside the ops folder. */
 export interface QueryResource {
   description: string
-  list(svc: OpServices, filter: Record<string, unknown>): unknown[]
+  list(svc: Pick<OpServices, 'store'>, filter: Record<string, unknown>): unknown[]
 }
 
 /** Who is calling and how (transport details an op may use). */

@@ -81,7 +81,7 @@ export const queryOp = defineOp({
 const DEFAULT_LIMIT: Record<string, number> = { events: 100, decisions: 100, agents: 200 }
 
 export function runQuery(
-  svc: OpServices,
+  svc: Pick<OpServices, 'store' | 'queryResources'> & Partial<OpServices>,
   resource: string,
   f: Record<string, unknown>,
 ): Record<string, unknown> {

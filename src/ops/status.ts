@@ -47,7 +47,7 @@ interface ChildSummary {
 }
 
 export async function workflowStatus(
-  svc: OpServices,
+  svc: Pick<OpServices, 'store'>,
   workflowId: string,
   verbose: boolean,
 ): Promise<Record<string, unknown>> {

@@ -14,7 +14,6 @@ import {
   listWorkflows,
   queryEvents,
   stepStates,
-  workflowWire,
 } from '../store/queries.ts'
 import { defineOp } from './op.ts'
 import { Limit, Offset, WorkflowIdParam } from './params.ts'
@@ -141,11 +140,6 @@ export const cancelWorkflowOp = defineOp({
       input.reason ?? 'cancelled through the API',
       input.agent_id ?? 'api',
     )
-    const row = svc.store.db.query('SELECT * FROM workflows WHERE id = ?').get(input.workflow_id)
-    return {
-      workflow_id: result.workflow_id,
-      status: result.status,
-      ...(row === null ? {} : { workflow: workflowWire(row as never, false) }),
-    }
+    return { workflow_id: result.workflow_id, status: result.status }
   },
 })

@@ -7,17 +7,57 @@ import type { Database, Statement } from 'bun:sqlite'
 import type { CommitBatch, StoredEvent } from '../engine/ports.ts'
 import { jsonOrNull, parseJson } from './json.ts'
 
-/** Rows per multi-row INSERT: amortises the per-statement cost (measured best at 32–64). */
+/** Largest rows per multi-row INSERT: amortises the per-statement cost (measured best at 32–64). */
 const CHUNK = 32
+
+/** Prepared multi-row statements by row count (powers of two up to CHUNK), made on first use. */
+type Chunked = (rows: number) => Statement
+
+/**
+ * Writes `n` rows with as few statements as possible: chunks of 32, then 16, 8, 4, 2, 1 (12 rows
+ * = 8 + 4, two statements instead of twelve).
+ */
+function writeChunked(
+  n: number,
+  width: number,
+  make: Chunked,
+  fill: (args: Array<string | number | null>, offset: number, row: number) => void,
+): void {
+  let i = 0
+  for (let size = CHUNK; size >= 1; size >>= 1) {
+    if (n - i < size) continue
+    const stmt = cachedStatement(make, size)
+    const args: Array<string | number | null> = new Array(size * width)
+    while (n - i >= size) {
+      for (let j = 0; j < size; j++) fill(args, j * width, i + j)
+      stmt.run(...args)
+      i += size
+    }
+  }
+}
+
+const statementCache = new WeakMap<Chunked, Map<number, Statement>>()
+
+function cachedStatement(make: Chunked, size: number): Statement {
+  let bySize = statementCache.get(make)
+  if (bySize === undefined) {
+    bySize = new Map()
+    statementCache.set(make, bySize)
+  }
+  let stmt = bySize.get(size)
+  if (stmt === undefined) {
+    stmt = make(size)
+    bySize.set(size, stmt)
+  }
+  return stmt
+}
 
 const EVENT_COLS = 8
 const STEP_COLS = 9
 
 export class EventLog {
-  private readonly insertEvents: Statement
-  private readonly insertEvent: Statement
-  private readonly upsertSteps: Statement
-  private readonly upsertStep: Statement
+  private readonly eventStatements: Chunked
+  private readonly stepStatements: Chunked
   private readonly insertWorkflow: Statement
   private readonly insertDefinition: Statement
   /** Definition ids already written by this process (their rows never change). */
@@ -34,17 +74,15 @@ export class EventLog {
     const ev = '(?, ?, ?, ?, ?, ?, ?, ?, ?)'
     const evSql =
       'INSERT INTO events (id, workflow_id, sequence, step_id, event_type, payload, agent_id, timestamp, v) VALUES '
-    this.insertEvents = db.prepare(evSql + Array.from({ length: CHUNK }, () => ev).join(', '))
-    this.insertEvent = db.prepare(evSql + ev)
+    this.eventStatements = (n) => db.prepare(evSql + Array.from({ length: n }, () => ev).join(', '))
     const st = '(?, ?, ?, ?, ?, ?, ?, ?, ?)'
     const stSql =
       'INSERT INTO step_state (workflow_id, step_id, status, output, error, retry_count, started_at, completed_at, duration_ms) VALUES '
     const stConflict =
       ' ON CONFLICT (workflow_id, step_id) DO UPDATE SET status = excluded.status, output = excluded.output, error = excluded.error, retry_count = excluded.retry_count, started_at = excluded.started_at, completed_at = excluded.completed_at, duration_ms = excluded.duration_ms'
-    this.upsertSteps = db.prepare(
-      stSql + Array.from({ length: CHUNK }, () => st).join(', ') + stConflict,
-    )
-    this.upsertStep = db.prepare(stSql + st + stConflict)
+    this.stepStatements = (n) =>
+      db.prepare(stSql + Array.from({ length: n }, () => st).join(', ') + stConflict)
+
     this.insertDefinition = db.prepare(
       'INSERT OR IGNORE INTO definitions (id, json, created_at) VALUES (?, ?, ?)',
     )
@@ -164,21 +202,10 @@ export class EventLog {
   }
 
   private writeEvents(events: StoredEvent[]): void {
-    const n = events.length
-    let i = 0
-    if (n >= CHUNK) {
-      const args: Array<string | number | null> = new Array(CHUNK * (EVENT_COLS + 1))
-      for (; i + CHUNK <= n; i += CHUNK) {
-        for (let j = 0; j < CHUNK; j++)
-          this.fillEvent(args, j * (EVENT_COLS + 1), events[i + j] as StoredEvent)
-        this.insertEvents.run(...args)
-      }
-    }
-    const one: Array<string | number | null> = new Array(EVENT_COLS + 1)
-    for (; i < n; i++) {
-      this.fillEvent(one, 0, events[i] as StoredEvent)
-      this.insertEvent.run(...one)
-    }
+    const width = EVENT_COLS + 1
+    writeChunked(events.length, width, this.eventStatements, (args, o, k) =>
+      this.fillEvent(args, o, events[k] as StoredEvent),
+    )
   }
 
   private fillEvent(args: Array<string | number | null>, o: number, ev: StoredEvent): void {
@@ -197,21 +224,9 @@ export class EventLog {
 
   private writeSteps(batch: CommitBatch): void {
     const rows = batch.steps
-    const n = rows.length
-    let i = 0
-    if (n >= CHUNK) {
-      const args: Array<string | number | null> = new Array(CHUNK * STEP_COLS)
-      for (; i + CHUNK <= n; i += CHUNK) {
-        for (let j = 0; j < CHUNK; j++)
-          fillStep(args, j * STEP_COLS, rows[i + j] as CommitBatch['steps'][number])
-        this.upsertSteps.run(...args)
-      }
-    }
-    const one: Array<string | number | null> = new Array(STEP_COLS)
-    for (; i < n; i++) {
-      fillStep(one, 0, rows[i] as CommitBatch['steps'][number])
-      this.upsertStep.run(...one)
-    }
+    writeChunked(rows.length, STEP_COLS, this.stepStatements, (args, o, k) =>
+      fillStep(args, o, rows[k] as CommitBatch['steps'][number]),
+    )
   }
 
   /** The content id of a definition, writing its text once per distinct definition. */

@@ -68,16 +68,20 @@ export function createMcpSession(svc: OpServices, ops: Op[], options: McpOptions
       )
     }
     const token = request.params._meta?.progressToken
+    // Progress must reach the client before the result (it drops progress after the response).
+    const sent: Array<Promise<void>> = []
     const progress =
       token === undefined
         ? undefined
         : (p: { progress: number; total?: number; message?: string }) => {
-            void extra
-              .sendNotification({
-                method: 'notifications/progress',
-                params: { progressToken: token, ...p },
-              })
-              .catch(() => {}) // the client went away: progress is best effort
+            sent.push(
+              extra
+                .sendNotification({
+                  method: 'notifications/progress',
+                  params: { progressToken: token, ...p },
+                })
+                .catch(() => {}), // the client went away: progress is best effort
+            )
           }
     const sid = sessionId ?? extra.sessionId
     return withLogScope(
@@ -90,8 +94,13 @@ export function createMcpSession(svc: OpServices, ops: Op[], options: McpOptions
             ...(progress === undefined ? {} : { progress }),
             signal: extra.signal,
           })
+          await Promise.all(sent)
+          // The SDK client handles notifications a microtask late but responses at once: a result in
+          // the same network chunk as the last progress frames would make it drop them.
+          if (sent.length > 0) await Bun.sleep(5)
           return toolResult(op, result)
         } catch (err) {
+          await Promise.all(sent)
           return toolError(err)
         }
       },

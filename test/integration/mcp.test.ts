@@ -451,7 +451,7 @@ describe.each(['streamable', 'sse'] as TransportKind[])('MCP over %s', (kind) =>
     expect(actions.has('template.define')).toBe(true)
     expect(actions.has('workflow.run')).toBe(true)
     expect(actions.has('workflow.signal.decision')).toBe(true)
-    expect((rows[0]?.details as { via: string }).via).toBe('mcp')
+    expect(rows[0]?.details).toMatchObject({ via: 'mcp' })
   })
 })
 

@@ -62,7 +62,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     bun = Bun.serve({
       hostname: listen.host,
       port: listen.port,
-      maxRequestBodySize: config.http.max_body_bytes,
+      // Twice the limit: bodies that declare their length get our JSON 413 from the app; Bun's own
+      // bare 413 only stops chunked bodies far past the limit.
+      maxRequestBodySize: config.http.max_body_bytes * 2,
       idleTimeout: 120,
       fetch: (req, server) => handler(req, server),
     })
@@ -115,7 +117,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ratePerSecond: config.http.rate_per_second,
     rateBurst: config.http.rate_burst,
     keepAliveMs: config.http.keep_alive_seconds * 1000,
-    messageEndpoint: `${baseUrl}/message`,
+    // A derived base URL may not be the name the client used: a relative endpoint resolves against it.
+    messageEndpoint: config.baseUrlExplicit ? `${baseUrl}/message` : '/message',
   })
   const guard = new RequestGuard({
     ...(config.authToken === undefined ? {} : { token: config.authToken }),

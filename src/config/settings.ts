@@ -55,6 +55,8 @@ export interface Config {
   listenAddr: string
   listen: ListenAddress
   baseUrl: string
+  /** True when base_url was configured (flag, env or settings) rather than derived. */
+  baseUrlExplicit: boolean
   dbPath: string
   logLevel: LogLevel
   poolSize: number
@@ -199,10 +201,9 @@ export function resolveConfig(input: {
     str(settings.listen_addr) ??
     DEFAULT_LISTEN
   const listen = parseListenAddr(listenAddr)
-  const baseUrl = deriveBaseUrl(
-    nonEmpty(flags.baseUrl) ?? nonEmpty(env.OPCODE_BASE_URL) ?? str(settings.base_url),
-    listen,
-  )
+  const configuredBase =
+    nonEmpty(flags.baseUrl) ?? nonEmpty(env.OPCODE_BASE_URL) ?? str(settings.base_url)
+  const baseUrl = deriveBaseUrl(configuredBase, listen)
   const dbRaw =
     nonEmpty(flags.dbPath) ?? nonEmpty(env.OPCODE_DB_PATH) ?? str(settings.db_path) ?? undefined
   const dbPath =
@@ -247,6 +248,7 @@ export function resolveConfig(input: {
     listenAddr,
     listen,
     baseUrl,
+    baseUrlExplicit: configuredBase !== undefined && baseUrl === configuredBase.replace(/\/+$/, ''),
     dbPath,
     logLevel,
     poolSize,

@@ -76,9 +76,20 @@ export function createHttpApp(options: HttpAppOptions): Elysia {
   // ---------------------------------------------------------------------------------------------
   // MCP: Streamable HTTP
 
+  const tooLarge = (text: unknown): boolean =>
+    typeof text === 'string' && text.length > options.maxBodyBytes
+  const bodyTooLarge = (): Response =>
+    errorResponse(
+      new AppError(
+        'PAYLOAD_TOO_LARGE',
+        `request body exceeds the limit of ${options.maxBodyBytes} bytes`,
+      ),
+    )
+
   const mcpHandler = ({ request, body }: { request: Request; body: unknown }) => {
     let parsed: unknown
     if (request.method === 'POST') {
+      if (tooLarge(body)) return bodyTooLarge()
       const text = typeof body === 'string' ? body : ''
       try {
         parsed = JSON.parse(text)
@@ -99,6 +110,7 @@ export function createHttpApp(options: HttpAppOptions): Elysia {
   app.post(
     '/message',
     ({ request, body }) => {
+      if (tooLarge(body)) return bodyTooLarge()
       const sessionId = new URL(request.url).searchParams.get('sessionId')
       let parsed: unknown
       let failed = false
@@ -174,6 +186,7 @@ export function createHttpApp(options: HttpAppOptions): Elysia {
           const input: Record<string, unknown> = {}
           const url = new URL(request.url)
           for (const [k, v] of url.searchParams) input[k] = v
+          if (tooLarge(body)) return bodyTooLarge()
           if (typeof body === 'string' && body.trim() !== '') {
             let parsed: unknown
             try {

@@ -107,13 +107,6 @@ export const serveCommand: Command = {
       )
 
     const pidfile = pidfilePath(config)
-    const other = livePid(pidfile)
-    if (other !== undefined && other !== process.pid) {
-      io.stderr(
-        `opcode: another opcode server (PID ${other}) is running for ${config.dataDir}; run 'opcode stop' first\n`,
-      )
-      return EXIT.failed
-    }
     let server: RunningServer
     try {
       server = await startServer({
@@ -127,11 +120,25 @@ export const serveCommand: Command = {
       io.stderr(`opcode: ${message}\n`)
       return EXIT.failed
     }
-    try {
-      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-      writePidfile(pidfile)
-    } catch (err) {
-      logger.warn('could not write the pidfile', { path: pidfile, error: String(err) })
+    // The port and the database lock are the real exclusion; the pidfile only serves `opcode stop`.
+    const other = livePid(pidfile)
+    let ownsPidfile = other === undefined || other === process.pid
+    if (!ownsPidfile) {
+      logger.warn('another opcode server owns the pidfile; opcode stop will stop that one', {
+        pid: other,
+        pidfile,
+      })
+    } else {
+      try {
+        mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+        writePidfile(pidfile)
+      } catch (err) {
+        ownsPidfile = false
+        logger.warn('could not write the pidfile', { path: pidfile, error: String(err) })
+      }
+    }
+    const dropPidfile = (): void => {
+      if (ownsPidfile) removePidfile(pidfile)
     }
 
     let current = config
@@ -147,14 +154,14 @@ export const serveCommand: Command = {
       // The whole shutdown is bounded: past 10 s the process exits anyway (D6 recovers the rest).
       setTimeout(() => {
         logger.error('shutdown took longer than 10 s; exiting')
-        removePidfile(pidfile)
+        dropPidfile()
         process.exit(1)
       }, 10_000).unref()
       void server
         .stop(7_000)
         .catch((err: unknown) => logger.error('shutdown failed', { error: String(err) }))
         .finally(() => {
-          removePidfile(pidfile)
+          dropPidfile()
           finish(EXIT.ok)
         })
     }

@@ -97,7 +97,7 @@ describe.concurrent('DevOps / CI examples', () => {
       })
       const sent = alerts.hits('POST /v1/alerts')
       expect(sent).toHaveLength(1)
-      expect((sent[0]?.body as { down: unknown[] }).down).toHaveLength(2)
+      expect(alerts.bodies('POST /v1/alerts')[0].down).toHaveLength(2)
     } finally {
       api.close()
       search.close()
@@ -234,7 +234,7 @@ describe.concurrent('DevOps / CI examples', () => {
       expect(run.status).toBe('failed')
       expect(run.steps.on_error?.status).toBe('completed')
       expect(run.steps.on_complete).toBeUndefined()
-      expect((chat.requests[0]?.body as { text: string }).text).toContain('intervene')
+      expect(chat.bodies('POST /hooks/deploys')[0].text).toContain('intervene')
     } finally {
       db.close()
       chat.close()

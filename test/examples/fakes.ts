@@ -9,7 +9,7 @@ export interface FakeRequest {
   query: Record<string, string>
   headers: Record<string, string>
   /** Parsed JSON when the body is JSON, else the text ('' when empty). */
-  body: unknown
+  body: any
 }
 
 /** What a route returns: a JSON body (status 200), a `reply(...)`, or a Response. */
@@ -34,6 +34,8 @@ export interface FakeService {
   requests: FakeRequest[]
   /** Requests whose `METHOD /path` (or `/path`) matches. */
   hits(route: string): FakeRequest[]
+  /** Bodies of the requests `hits(route)` returns. */
+  bodies(route: string): any[]
   close(): void
 }
 
@@ -56,7 +58,7 @@ export function fakeService(routes: Record<string, Route>): FakeService {
     async fetch(request) {
       const u = new URL(request.url)
       const text = await request.text()
-      let body: unknown = text
+      let body: any = text
       if (text !== '' && (request.headers.get('content-type') ?? '').includes('json')) {
         try {
           body = JSON.parse(text)
@@ -102,6 +104,9 @@ export function fakeService(routes: Record<string, Route>): FakeService {
       return requests.filter(
         (r) => r.path === path && (method === undefined || r.method === method),
       )
+    },
+    bodies(route) {
+      return this.hits(route).map((r) => r.body)
     },
     close() {
       void server.stop(true) // resolves when connections are closed; nothing waits on it

@@ -3,7 +3,7 @@
  * database) and the MCP SDK's `Client` over Streamable HTTP calling `opcode.define`, `opcode.run`,
  * `opcode.signal` and `opcode.status`. This is the only file that knows how examples reach opcode.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -50,7 +50,10 @@ export interface ExampleHost {
   notifications: Notification[]
   /** Secrets visible to `${{secrets.NAME}}`. */
   setSecret(name: string, value: string): void
-  /** Defines the example's templates (templates/*.json first, then workflow.json as `<name>`). */
+  /**
+   * Defines the example's templates: templates/*.json first (named after the file, without a
+   * numeric order prefix), then workflow.json as `<name>` with triggers.json as its triggers.
+   */
   defineExample(name: string): Promise<void>
   call(tool: string, args: Record<string, unknown>): Promise<ToolResult>
   run(name: string, params?: Record<string, unknown>): Promise<RunResult>
@@ -170,9 +173,14 @@ export async function startExampleHost(): Promise<ExampleHost> {
     }
     return r as unknown as T
   }
-  const define = async (name: string, file: string): Promise<void> => {
+  const define = async (name: string, file: string, triggers?: unknown): Promise<void> => {
     const definition = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
-    const r = await call('opcode.define', { name, agent_id: AGENT, definition })
+    const r = await call('opcode.define', {
+      name,
+      agent_id: AGENT,
+      definition,
+      ...(triggers === undefined ? {} : { triggers }),
+    })
     if (r.isError === true) {
       throw new Error(`opcode.define ${name}: [${r.error?.code}] ${r.error?.message}`)
     }
@@ -199,7 +207,11 @@ export async function startExampleHost(): Promise<ExampleHost> {
       for (const f of files.sort()) {
         await define(basename(f, '.json').replace(/^\d+-/, ''), join(templates, f))
       }
-      await define(name, join(EXAMPLES_DIR, name, 'workflow.json'))
+      const triggersFile = join(EXAMPLES_DIR, name, 'triggers.json')
+      const triggers = existsSync(triggersFile)
+        ? (JSON.parse(readFileSync(triggersFile, 'utf8')) as unknown)
+        : undefined
+      await define(name, join(EXAMPLES_DIR, name, 'workflow.json'), triggers)
     },
     call,
     run: (name, params) =>

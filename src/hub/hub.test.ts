@@ -1,0 +1,60 @@
+import { describe, expect, test } from 'bun:test'
+import type { StoredEvent } from '../engine/ports.ts'
+import { EventHub } from './hub.ts'
+
+const ev = (workflow_id: string, sequence: number, event_type = 'step_completed'): StoredEvent => ({
+  id: sequence,
+  workflow_id,
+  sequence,
+  event_type,
+  timestamp: 1,
+  v: 1,
+})
+
+describe('EventHub', () => {
+  test('filters by workflow and event type; custom events can be left out', () => {
+    const hub = new EventHub()
+    const all: string[] = []
+    const one: string[] = []
+    const typed: string[] = []
+    hub.listen({}, (e) => all.push(`${e.workflow_id}:${e.event_type}`))
+    hub.listen({ workflow_id: 'a', stored_only: true }, (e) => one.push(`${e.sequence}`))
+    hub.listen({ event_types: ['workflow_completed'] }, (e) => typed.push(e.workflow_id))
+    hub.publish(ev('a', 1))
+    hub.publish(ev('b', 1, 'workflow_completed'))
+    hub.publishCustom({ workflow_id: 'a', event_type: 'deployed', payload: { v: 1 } })
+    expect(all).toEqual(['a:step_completed', 'b:workflow_completed', 'a:deployed'])
+    expect(one).toEqual(['1'])
+    expect(typed).toEqual(['b'])
+  })
+
+  test('a queued subscriber gets events in order, waits, and drops past its buffer', async () => {
+    const hub = new EventHub()
+    const sub = hub.subscribe({}, 3)
+    const waiting = sub.next()
+    hub.publish(ev('a', 1))
+    expect((await waiting)?.sequence).toBe(1)
+    for (let i = 2; i <= 6; i++) hub.publish(ev('a', i))
+    expect(sub.overflowed).toBe(true)
+    expect(sub.dropped).toBe(2)
+    expect(sub.drain().map((e) => e.sequence)).toEqual([2, 3, 4])
+    sub.resetOverflow()
+    expect(sub.overflowed).toBe(false)
+    sub.close()
+    expect(await sub.next()).toBeUndefined()
+    expect(hub.size).toBe(0)
+  })
+
+  test('next() honours an abort signal without losing the following event', async () => {
+    const hub = new EventHub()
+    const sub = hub.subscribe({ workflow_id: 'w' })
+    const ac = new AbortController()
+    const p = sub.next(ac.signal)
+    ac.abort()
+    expect(await p).toBeUndefined()
+    hub.publish(ev('w', 7))
+    expect((await sub.next())?.sequence).toBe(7)
+    hub.close()
+    expect(await sub.next()).toBeUndefined()
+  })
+})

@@ -66,6 +66,11 @@ export interface ExampleHost {
     reasoning?: string
   }): Promise<ToolResult>
   status(workflowId: string): Promise<StatusResult>
+  /**
+   * Subscribes to the server's live event stream (`/api/v1/events/stream`) for these event types;
+   * `events` fills as they arrive (`workflow.emit` events included).
+   */
+  subscribe(eventTypes: string[]): Promise<{ events: Array<Record<string, any>>; close(): void }>
   /** Polls opcode.status until `done(status)` holds (default: a terminal status) or 10 s pass. */
   waitFor(workflowId: string, done?: (s: StatusResult) => boolean): Promise<StatusResult>
   close(): Promise<void>
@@ -222,6 +227,39 @@ export async function startExampleHost(): Promise<ExampleHost> {
       }),
     signal: (args) => call('opcode.signal', { agent_id: AGENT, ...args }),
     status,
+    async subscribe(eventTypes) {
+      const abort = new AbortController()
+      const res = await fetch(
+        `${server.url}/api/v1/events/stream?event_types=${eventTypes.join(',')}`,
+        { signal: abort.signal },
+      )
+      const events: Array<Record<string, any>> = []
+      const reader = res.body?.getReader()
+      if (reader === undefined) throw new Error('event stream has no body')
+      const decoder = new TextDecoder()
+      let buffer = ''
+      const pump = async (): Promise<void> => {
+        try {
+          for (;;) {
+            const { done, value } = await reader.read()
+            if (done) return
+            buffer += decoder.decode(value, { stream: true })
+            let cut = buffer.indexOf('\n\n')
+            while (cut !== -1) {
+              const frame = buffer.slice(0, cut)
+              buffer = buffer.slice(cut + 2)
+              for (const line of frame.split('\n'))
+                if (line.startsWith('data:')) events.push(JSON.parse(line.slice(5)))
+              cut = buffer.indexOf('\n\n')
+            }
+          }
+        } catch {
+          // aborted by close()
+        }
+      }
+      void pump() // runs until close(); events are read from the array
+      return { events, close: () => abort.abort() }
+    },
     async waitFor(workflowId, done = (s) => TERMINAL.has(s.status)) {
       const deadline = Date.now() + 10_000
       for (;;) {

@@ -15,6 +15,7 @@ import { createHttpApp, RequestGuard } from './http/index.ts'
 import { EventHub } from './hub/index.ts'
 import { McpHost } from './mcp/index.ts'
 import { ALL_OPS, type Op, type OpServices, SessionDirectory, TOOL_OPS } from './ops/index.ts'
+import { DeferredSecrets, engineRedact, openPlatform, type Platform } from './platform.ts'
 import { openRuntime, type Runtime, type RuntimeOptions } from './runtime.ts'
 
 export interface StartServerOptions {
@@ -29,6 +30,10 @@ export interface StartServerOptions {
   mount?: (app: Elysia, svc: OpServices) => void
   /** Skip recovery of interrupted workflows at start (tests of recovery itself call it). */
   skipRecovery?: boolean
+  /** Vault passphrase (never from settings); absent = `[VAULT_ERROR] vault not initialized`. */
+  vaultKey?: string
+  /** Set false to leave out the vault, isolator and shell/fs actions (default true). */
+  platform?: boolean
 }
 
 export interface RunningServer {
@@ -83,9 +88,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const url = `http://${formatAddress({ host: listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host, port })}`
   const hub = new EventHub()
   const sessions = new SessionDirectory()
+  const secrets = new DeferredSecrets()
   let runtime: Runtime
   try {
     runtime = openRuntime({
+      secrets,
+      redact: engineRedact(),
       ...options.runtime,
       dbPath: config.dbPath,
       mode: 'server',
@@ -99,6 +107,24 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   } catch (err) {
     bun.stop(true)
     throw err
+  }
+  let platform: Platform | undefined
+  if (options.platform !== false) {
+    try {
+      platform = await openPlatform({
+        store: runtime.store,
+        config,
+        ...(options.vaultKey === undefined ? {} : { vaultKey: options.vaultKey }),
+        secrets,
+        logger,
+      })
+      for (const a of platform.actions)
+        if (runtime.actions.get(a.name) === undefined) runtime.actions.register(a)
+    } catch (err) {
+      await runtime.close()
+      bun.stop(true)
+      throw err
+    }
   }
   const svc: OpServices = {
     store: runtime.store,
@@ -184,6 +210,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           live: left,
         })
       await runtime.close()
+      platform?.close()
       bun.stop(true)
       logger.info('opcode shutdown complete')
     })()

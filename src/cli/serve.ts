@@ -89,7 +89,13 @@ export const serveCommand: Command = {
       io.stderr(`opcode: ${isAppError(err) ? err.message : String(err)}\n`)
       return EXIT.usage
     }
-    const vault = await readVaultKey(io.env, bool(args, 'vault-key-stdin') === true, io.readStdin)
+    let vault: Awaited<ReturnType<typeof readVaultKey>>
+    try {
+      vault = await readVaultKey(io.env, bool(args, 'vault-key-stdin') === true, io.readStdin)
+    } catch (err) {
+      io.stderr(`opcode: ${isAppError(err) ? err.message : String(err)}\n`)
+      return EXIT.failed
+    }
     if (vault.from === 'env' && vault.key !== undefined && io.env === process.env) {
       // Never returns when the re-exec works.
       vault.warning = reexecWithoutKey(vault.key, process.argv.slice(1))
@@ -113,6 +119,7 @@ export const serveCommand: Command = {
         config,
         logger,
         version: info.version,
+        ...(vault.key === undefined ? {} : { vaultKey: vault.key }),
         ...(serveHooks.mount === undefined ? {} : { mount: serveHooks.mount }),
       })
     } catch (err) {

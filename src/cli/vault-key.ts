@@ -8,6 +8,8 @@
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { AppError } from '../errors.ts'
+import { readVaultKey as readKey } from '../vault/index.ts'
 
 export interface VaultKeySource {
   key?: string
@@ -28,7 +30,8 @@ export async function readVaultKey(
   if (fromStdin) {
     const text = await readStdin()
     const key = text.split('\n')[0]?.replace(/\r$/, '') ?? ''
-    return key === '' ? {} : { key, from: 'stdin' }
+    if (key === '') throw new AppError('VAULT_ERROR', 'the vault key read from stdin is empty')
+    return { key, from: 'stdin' }
   }
   const handover = env[HANDOVER]
   if (handover !== undefined && handover !== '') {
@@ -40,14 +43,8 @@ export async function readVaultKey(
       rmSync(join(handover, '..'), { recursive: true, force: true })
     }
   }
-  const file = env.OPCODE_VAULT_KEY_FILE
-  if (file !== undefined && file !== '') {
-    const key = readFileSync(file, 'utf8').replace(/\r?\n$/, '')
-    return key === '' ? {} : { key, from: 'file' }
-  }
-  const key = env.OPCODE_VAULT_KEY
-  if (key !== undefined && key !== '') return { key, from: 'env' }
-  return {}
+  const k = readKey(env)
+  return k === undefined ? {} : { key: k.key, from: k.source === 'env' ? 'env' : 'file' }
 }
 
 /**

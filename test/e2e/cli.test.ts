@@ -231,9 +231,13 @@ describe('without a server', () => {
       const s1 = JSON.parse(readFileSync(settings, 'utf8')) as Record<string, unknown>
       expect(typeof s1.auth_token).toBe('string')
       writeFileSync(settings, JSON.stringify({ ...s1, limits: { memory_mb: 256 } }))
-      const second = await opcode(home.dir, ['install', '--log-level', 'debug'], {
-        env: { OPCODE_VAULT_KEY: 'should-not-be-stored' },
-      })
+      const second = await opcode(
+        home.dir,
+        ['install', '--log-level', 'debug', '--vault-key', 'install-key-123'],
+        {
+          env: { OPCODE_VAULT_KEY: 'should-not-be-stored' },
+        },
+      )
       expect(second.code).toBe(0)
       expect(second.stdout).toContain(`opcode server started (PID`)
       const s2 = JSON.parse(readFileSync(settings, 'utf8')) as Record<string, unknown>
@@ -241,6 +245,13 @@ describe('without a server', () => {
       expect(readFileSync(settings, 'utf8')).not.toContain('should-not-be-stored')
       const health = await fetch(`http://127.0.0.1:${port}/healthz`)
       expect(health.status).toBe(200)
+      // The key went over a pipe: not in settings, not in the server's environment, vault open.
+      const pid = readFileSync(join(home.dir, '.opcode', 'opcode.pid'), 'utf8')
+      expect(readFileSync(`/proc/${pid}/environ`, 'utf8')).not.toContain('install-key-123')
+      expect(readFileSync(settings, 'utf8')).not.toContain('install-key-123')
+      const log = readFileSync(join(home.dir, '.opcode', 'opcode.log'), 'utf8')
+      expect(log).toContain('"msg":"vault initialized"')
+      expect(log).not.toContain('install-key-123')
       const stop = await opcode(home.dir, ['stop'])
       expect(stop.code).toBe(0)
       expect(stop.stdout).toContain('stopped opcode server')

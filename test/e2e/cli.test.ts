@@ -211,6 +211,30 @@ describe('without a server', () => {
     }
   }, 30_000)
 
+  test('SIGHUP reloads the log level from settings.json', async () => {
+    const home = tempDir('opcode-hup-')
+    try {
+      const srv = await serve(home.dir, ['--db-path', home.path('h.db')])
+      try {
+        await fetch(`${srv.url}/api/v1/workflows/none/status`)
+        expect(srv.logs()).not.toContain('"level":"DEBUG"')
+        writeFileSync(
+          join(home.dir, '.opcode', 'settings.json'),
+          JSON.stringify({ log_level: 'debug' }),
+        )
+        srv.proc.kill('SIGHUP')
+        for (let i = 0; i < 100 && !srv.logs().includes('configuration reloaded'); i++)
+          await Bun.sleep(20)
+        expect(srv.logs()).toContain('"msg":"configuration reloaded","log_level":"debug"')
+      } finally {
+        srv.proc.kill('SIGTERM')
+        await srv.proc.exited
+      }
+    } finally {
+      home.cleanup()
+    }
+  }, 30_000)
+
   test('install writes settings 0600 (merging, token kept), starts the server; stop stops it', async () => {
     const home = tempDir('opcode-inst-')
     try {

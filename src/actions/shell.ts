@@ -286,12 +286,14 @@ function resolveProgram(command: string, cwd: string, pathVar: string): string {
   }
   const found = Bun.which(command, { PATH: pathVar, cwd })
   if (found === null) {
+    // An agent often writes a whole command line here; say how to run one.
+    const hint = /\s/.test(command.trim())
+      ? ' (to run a command line, set shell: true or pass the arguments in args)'
+      : ''
     throw new AppError(
       'EXECUTION_ERROR',
-      `shell.exec: executable file not found in $PATH: ${command}`,
-      {
-        details: { command },
-      },
+      `shell.exec: executable file not found in $PATH: ${command}${hint}`,
+      { details: { command } },
     )
   }
   return found

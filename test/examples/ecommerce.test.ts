@@ -5,8 +5,7 @@ import { type ExampleHost, startExampleHost } from './harness.ts'
 
 let host: ExampleHost
 beforeAll(async () => {
-  host = await startExampleHost()
-  host.setSecret('COUPON_KEY', 'coupon-key-2026')
+  host = await startExampleHost({ secrets: { COUPON_KEY: 'coupon-key-2026' } })
 })
 afterAll(async () => {
   await host.close()

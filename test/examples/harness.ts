@@ -10,9 +10,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
 import { resolveConfig } from '../../src/config/index.ts'
-import type { Logger, SecretResolver } from '../../src/engine/ports.ts'
-import { AppError } from '../../src/errors.ts'
+import type { Logger } from '../../src/engine/ports.ts'
+import { sqliteVaultStorage } from '../../src/platform.ts'
 import { type RunningServer, startServer } from '../../src/server.ts'
+import { openStore } from '../../src/store/sqlite.ts'
+import { openVault } from '../../src/vault/index.ts'
 
 export const EXAMPLES_DIR = join(import.meta.dir, '..', '..', 'examples')
 
@@ -48,8 +50,6 @@ export interface ExampleHost {
   logs: LogLine[]
   /** `workflow.notify` messages received by this client. */
   notifications: Notification[]
-  /** Secrets visible to `${{secrets.NAME}}`. */
-  setSecret(name: string, value: string): void
   /**
    * Defines the example's templates: templates/*.json first (named after the file, without a
    * numeric order prefix), then workflow.json as `<name>` with triggers.json as its triggers.
@@ -116,9 +116,30 @@ export interface StatusResult {
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled'])
 
-/** Starts a server on 127.0.0.1:0 with a fresh database and connects an MCP client to `/mcp`. */
-export async function startExampleHost(): Promise<ExampleHost> {
+/** The vault passphrase of the example servers. */
+const VAULT_KEY = 'examples vault passphrase'
+
+/**
+ * Starts a server on 127.0.0.1:0 with a fresh database and connects an MCP client to `/mcp`.
+ * `secrets` are sealed into the database's vault first, as `opcode secret set` does; the server
+ * opens the vault with its key, resolves `${{secrets.NAME}}` and redacts the values.
+ */
+export async function startExampleHost(
+  options: { secrets?: Record<string, string> } = {},
+): Promise<ExampleHost> {
   const dir = mkdtempSync(join(tmpdir(), 'opcode-examples-'))
+  const dbPath = join(dir, 'opcode.db')
+  if (options.secrets !== undefined) {
+    const store = openStore(dbPath)
+    try {
+      // Few KDF iterations: the test needs no protection, only the real code path.
+      const vault = openVault(sqliteVaultStorage(store), VAULT_KEY, { iterations: 1000 })
+      for (const [name, value] of Object.entries(options.secrets)) vault.set(name, value)
+      vault.close()
+    } finally {
+      store.close()
+    }
+  }
   const logs: LogLine[] = []
   const push =
     (level: string) =>
@@ -131,17 +152,9 @@ export async function startExampleHost(): Promise<ExampleHost> {
     warn: push('warn'),
     error: push('error'),
   }
-  const secretValues = new Map<string, string>()
-  const secrets: SecretResolver = {
-    resolve(name) {
-      const v = secretValues.get(name)
-      if (v === undefined) throw new AppError('NOT_FOUND', `secret "${name}" not found`)
-      return v
-    },
-  }
   const config = resolveConfig({
     env: {},
-    flags: { listenAddr: '127.0.0.1:0', dbPath: join(dir, 'opcode.db') },
+    flags: { listenAddr: '127.0.0.1:0', dbPath },
     settings: {},
     home: dir,
     dataDir: join(dir, '.opcode'),
@@ -150,7 +163,7 @@ export async function startExampleHost(): Promise<ExampleHost> {
   })
   let server: RunningServer
   try {
-    server = await startServer({ config, logger, version: 'examples', runtime: { secrets } })
+    server = await startServer({ config, logger, version: 'examples', vaultKey: VAULT_KEY })
   } catch (err) {
     rmSync(dir, { recursive: true, force: true })
     throw err
@@ -197,9 +210,6 @@ export async function startExampleHost(): Promise<ExampleHost> {
     url: server.url,
     logs,
     notifications,
-    setSecret: (name, value) => {
-      secretValues.set(name, value)
-    },
     async defineExample(name) {
       const templates = join(EXAMPLES_DIR, name, 'templates')
       let files: string[] = []

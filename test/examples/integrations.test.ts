@@ -5,12 +5,14 @@ import { type ExampleHost, startExampleHost } from './harness.ts'
 
 let host: ExampleHost
 beforeAll(async () => {
-  host = await startExampleHost()
-  host.setSecret('WEBHOOK_SECRET', 'whsec-test-1')
-  host.setSecret('ENRICH_TOKEN', 'tok-primary')
-  host.setSecret('BACKUP_ENRICH_KEY', 'key-backup')
-  host.setSecret('REPORTS_CLIENT_ID', 'reports-client')
-  host.setSecret('REPORTS_CLIENT_SECRET', 'reports-secret')
+  host = await startExampleHost({
+    secrets: {
+      WEBHOOK_SECRET: 'whsec-test-1',
+      ENRICH_TOKEN: 'tok-primary',
+      BACKUP_ENRICH_KEY: 'key-backup',
+      REPORTS_CLIENT_SECRET: 'reports-secret',
+    },
+  })
 })
 afterAll(async () => {
   await host.close()

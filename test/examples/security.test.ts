@@ -5,8 +5,7 @@ import { type ExampleHost, startExampleHost } from './harness.ts'
 let host: ExampleHost
 const ADMIN = 'admin-token-7f3a91'
 beforeAll(async () => {
-  host = await startExampleHost()
-  host.setSecret('KEYS_ADMIN_TOKEN', ADMIN)
+  host = await startExampleHost({ secrets: { KEYS_ADMIN_TOKEN: ADMIN } })
 })
 afterAll(async () => {
   await host.close()

@@ -4,7 +4,7 @@
  * operating system drops it when the process dies, so a crash never leaves a stale lock.
  */
 import { Database } from 'bun:sqlite'
-import { mkdirSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { AppError } from '../errors.ts'
 import { MIGRATIONS } from './migrations.gen.ts'
@@ -35,6 +35,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): OpenedDb 
   let lock: Database | undefined
   if (!memory && !options.readonly && options.lock !== false) lock = takeLock(full)
   let db: Database
+  const fresh = !memory && !options.readonly && !existsSync(full)
   try {
     db = options.readonly
       ? new Database(full, { readonly: true, strict: true })
@@ -45,6 +46,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): OpenedDb 
       cause: err,
     })
   }
+  // The database holds sealed secrets and run data: owner-only from the start (SQLite gives its
+  // -wal and -shm files the same mode).
+  if (fresh) chmodSync(full, 0o600)
   try {
     db.exec('PRAGMA busy_timeout = 5000')
     if (!options.readonly) {

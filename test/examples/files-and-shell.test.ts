@@ -273,8 +273,7 @@ describe.concurrent('File and shell examples', () => {
         alert_url: `${alerts.url}/v1/alerts`,
       })
       expect(over.status).toBe('completed')
-      const usage = (over.steps.usage?.output as { result: { used_pct: number; mount: string } })
-        .result
+      const usage = over.steps.usage?.output.result
       expect(usage.mount).toBe('/')
       expect(usage.used_pct).toBeGreaterThanOrEqual(0)
       expect(alerts.bodies('POST /v1/alerts')[0].title).toBe(`disk / at ${usage.used_pct}%`)

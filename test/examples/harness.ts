@@ -79,7 +79,7 @@ export interface ExampleHost {
 export interface StepResult {
   step_id: string
   status: string
-  output?: unknown
+  output?: any
   error?: { code: string; message: string }
 }
 

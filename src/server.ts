@@ -10,11 +10,18 @@ import type { Elysia } from 'elysia'
 import type { Config } from './config/index.ts'
 import { formatAddress } from './config/index.ts'
 import type { Action, Logger } from './engine/ports.ts'
-import { AppError } from './errors.ts'
+import { AppError, type Issue } from './errors.ts'
 import { createHttpApp, RequestGuard } from './http/index.ts'
 import { EventHub } from './hub/index.ts'
 import { McpHost } from './mcp/index.ts'
-import { ALL_OPS, type Op, type OpServices, SessionDirectory, TOOL_OPS } from './ops/index.ts'
+import {
+  ALL_OPS,
+  type Op,
+  type OpServices,
+  openScheduling,
+  SessionDirectory,
+  TOOL_OPS,
+} from './ops/index.ts'
 import { DeferredSecrets, engineRedact, openPlatform, type Platform } from './platform.ts'
 import { openRuntime, type Runtime, type RuntimeOptions } from './runtime.ts'
 
@@ -47,6 +54,11 @@ export interface RunningServer {
   mcp: McpHost
   /** Stops accepting, lets running steps finish up to `graceMs` (default 8000), closes everything. */
   stop(graceMs?: number): Promise<void>
+  /**
+   * Applies a settings `plugins` list again (SIGHUP, decisions.md D21): new plugins start, removed
+   * or disabled ones stop, changed ones restart. Returns the problems of entries left out.
+   */
+  reloadPlugins(plugins: unknown): Issue[]
 }
 
 /** Thrown when the port is taken: the message is the one line serve prints. */
@@ -138,6 +150,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     queryResources: new Map(),
     now: () => Date.now(),
   }
+  // Plugins start now (their known tools are registered at once, for recovered workflows); the
+  // scheduler loop starts after recovery.
+  const background = openScheduling(svc, {
+    registry: runtime.actions,
+    plugins: config.settings.plugins,
+    settingsPath: config.settingsPath,
+  })
   const baseUrl = config.baseUrl.replace(/:0$/, `:${port}`)
   const mcp = new McpHost(svc, TOOL_OPS, {
     ratePerSecond: config.http.rate_per_second,
@@ -186,6 +205,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       logger.error('recovery failed', { error: String(err) })
     }
   }
+  try {
+    await background.startScheduler()
+  } catch (err) {
+    logger.error('the scheduler could not start', { error: String(err) })
+  }
   logger.info('opcode server listening', {
     addr: address,
     url,
@@ -202,6 +226,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       void bun.stop(false) // stop accepting connections; in-flight requests continue
       await mcp.close()
       hub.close()
+      await background.stopScheduler()
       const deadline = Date.now() + graceMs
       while (runtime.engine.stats().live > 0 && Date.now() < deadline) await Bun.sleep(25)
       const left = runtime.engine.stats().live
@@ -209,6 +234,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         logger.warn('stopping with workflows still running; they resume at next start', {
           live: left,
         })
+      await background.stopPlugins()
       await runtime.close()
       platform?.close()
       bun.stop(true)
@@ -216,7 +242,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     })()
     return stopping
   }
-  return { url, port, address, runtime, svc, hub, mcp, stop }
+  const reloadPlugins = (plugins: unknown): Issue[] =>
+    background.scheduling.plugins?.applySettings(plugins) ?? []
+  return { url, port, address, runtime, svc, hub, mcp, stop, reloadPlugins }
 }
 
 function pathOf(url: string): string {

@@ -14,6 +14,7 @@ export interface ApiClient {
   config: Config
   get(path: string, query?: Record<string, string | number | boolean | undefined>): Promise<unknown>
   post(path: string, body: unknown): Promise<unknown>
+  delete(path: string, body?: unknown): Promise<unknown>
 }
 
 /** Flags every client command accepts. */
@@ -85,6 +86,7 @@ export function createClient(baseUrl: string, config: Config): ApiClient {
       return request('GET', qs === '' ? path : `${path}?${qs}`)
     },
     post: (path, body) => request('POST', path, body ?? {}),
+    delete: (path, body) => request('DELETE', path, body ?? {}),
   }
 }
 

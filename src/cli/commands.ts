@@ -8,8 +8,10 @@ import { defineCommand } from './define.ts'
 import { diagramCommand } from './diagram.ts'
 import { evalCommand } from './eval.ts'
 import { installCommand } from './install.ts'
+import { pluginCommand } from './plugin.ts'
 import { queryCommand } from './query.ts'
 import { runCommand } from './run.ts'
+import { scheduleCommand } from './schedule.ts'
 import { serveCommand } from './serve.ts'
 import { signalCommand } from './signal.ts'
 import { statusCommand } from './status.ts'
@@ -26,8 +28,10 @@ export const commands: Command[] = [
   diagramCommand,
   evalCommand,
   installCommand,
+  pluginCommand,
   queryCommand,
   runCommand,
+  scheduleCommand,
   serveCommand,
   signalCommand,
   statusCommand,

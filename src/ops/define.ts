@@ -6,6 +6,7 @@
 import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { AppError, type Issue } from '../errors.ts'
+import { cronTriggerOf } from '../scheduler/triggers.ts'
 import { Triggers } from '../schema/workflow.ts'
 import { defineTemplate, ensureAgent } from '../store/records.ts'
 import { toValidationError, validateDefinition } from '../validation/index.ts'
@@ -76,6 +77,7 @@ export const defineTemplateOp = defineOp({
         { issues },
       )
     }
+    cronTriggerOf(input.triggers) // a bad cron is refused before anything is stored (D19)
     const stored = defineTemplate(
       svc.store,
       {

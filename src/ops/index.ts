@@ -14,8 +14,10 @@ import {
 import { defineTemplateOp } from './define.ts'
 import { diagramOp } from './diagram.ts'
 import type { Op } from './op.ts'
+import { PLUGIN_OPS } from './plugins.ts'
 import { queryOp } from './query.ts'
 import { runWorkflowOp } from './run.ts'
+import { SCHEDULE_OPS } from './schedules.ts'
 import { signalOp } from './signal.ts'
 import { statusOp } from './status.ts'
 import { cancelWorkflowOp, getWorkflowOp, listWorkflowsOp, workflowEventsOp } from './workflows.ts'
@@ -44,6 +46,8 @@ export const ALL_OPS: Op[] = [
   listEventsOp,
   listAuditOp,
   statsOp,
+  ...SCHEDULE_OPS,
+  ...PLUGIN_OPS,
 ] as unknown as Op[]
 
 export { type DiagramResult, drawDiagram } from './diagram.ts'
@@ -58,5 +62,12 @@ export {
   type QueryResource,
 } from './op.ts'
 export { BUILTIN_RESOURCES, runQuery } from './query.ts'
+export {
+  attachScheduling,
+  openScheduling,
+  type Scheduling,
+  type SchedulingHandle,
+  schedulingOf,
+} from './schedules.ts'
 export { type NotifyMessage, SessionDirectory, type SessionSink } from './sessions.ts'
 export { STATUS_EVENTS, workflowStatus } from './status.ts'

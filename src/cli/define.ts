@@ -6,14 +6,11 @@
  */
 import { resolve } from 'node:path'
 import { AppError } from '../errors.ts'
-import { defineTemplateOp } from '../ops/define.ts'
-import { invokeOp } from '../ops/index.ts'
 import { parseDefinitionText } from '../validation/index.ts'
 import { bool, type ParsedArgs, parseArgs, str, UsageError } from './args.ts'
 import { CLIENT_FLAGS, clientFor } from './client.ts'
 import { type Command, type CommandIo, EXIT } from './command.ts'
 import { printError } from './local.ts'
-import { localServices } from './local-services.ts'
 
 const USAGE = `Usage:
   opcode define NAME FILE [--description TEXT] [--input-schema JSON|@FILE]
@@ -63,6 +60,10 @@ export const defineCommand: Command = {
       }
       const dbPath = str(args, 'db-path')
       if (dbPath !== undefined) {
+        // Loaded on demand: the operations layer is heavy for a CLI start-up.
+        const { localServices } = await import('./local-services.ts')
+        const { invokeOp } = await import('../ops/index.ts')
+        const { defineTemplateOp } = await import('../ops/define.ts')
         const local = localServices(io, dbPath, str(args, 'agent-id') ?? 'cli')
         try {
           body.agent_id = local.agentId

@@ -3,7 +3,6 @@
  * templates, decisions or agents from the running server, or read-only from a database file.
  * Prints JSON.
  */
-import { runQuery } from '../ops/index.ts'
 import { bool, jsonFlag, parseArgs, str, UsageError } from './args.ts'
 import { CLIENT_FLAGS, clientFor } from './client.ts'
 import { type Command, EXIT } from './command.ts'
@@ -53,6 +52,7 @@ export const queryCommand: Command = {
       if (dbPath !== undefined) {
         const rt = openLocal(io, dbPath, 'readonly')
         try {
+          const { runQuery } = await import('../ops/index.ts')
           result = runQuery({ store: rt.store, queryResources: new Map() }, resource, f)
         } finally {
           await rt.close()

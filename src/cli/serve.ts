@@ -16,7 +16,7 @@ import {
 import { buildInfo } from '../config/version.ts'
 import { isAppError } from '../errors.ts'
 import { createJsonLogger } from '../log/index.ts'
-import { type RunningServer, startServer } from '../server.ts'
+import type { RunningServer, StartServerOptions } from '../server.ts'
 import { bool, type FlagSpec, type ParsedArgs, parseArgs, str, UsageError } from './args.ts'
 import { type Command, EXIT } from './command.ts'
 import { livePid, removePidfile, writePidfile } from './daemon.ts'
@@ -53,7 +53,7 @@ Signals: SIGTERM/SIGINT shut down gracefully; SIGHUP reloads log level and panel
 
 /** Extension points filled by other folders (the panel). */
 export const serveHooks: {
-  mount?: Parameters<typeof startServer>[0]['mount']
+  mount?: StartServerOptions['mount']
   onReload?: Array<(config: Config, server: RunningServer) => void>
 } = {}
 
@@ -115,6 +115,8 @@ export const serveCommand: Command = {
     const pidfile = pidfilePath(config)
     let server: RunningServer
     try {
+      // Loaded here so that other commands do not pay for the HTTP and MCP stacks at start-up.
+      const { startServer } = await import('../server.ts')
       server = await startServer({
         config,
         logger,

@@ -2,7 +2,6 @@
  * `opcode status ID [--verbose] [--json] [--db-path P]` (decisions.md D1, D21): the state of a
  * workflow from the running server, or read-only from a database file (works beside a server).
  */
-import { workflowStatus } from '../ops/index.ts'
 import { bool, parseArgs, str, UsageError } from './args.ts'
 import { CLIENT_FLAGS, clientFor, seg } from './client.ts'
 import { type Command, EXIT } from './command.ts'
@@ -40,6 +39,7 @@ export const statusCommand: Command = {
       if (dbPath !== undefined) {
         const rt = openLocal(io, dbPath, 'readonly')
         try {
+          const { workflowStatus } = await import('../ops/index.ts')
           status = await workflowStatus({ store: rt.store }, id, verbose)
         } finally {
           await rt.close()

@@ -4,7 +4,6 @@
  * the address it tried.
  */
 import { isAppError } from '../errors.ts'
-import { bridgeStdio } from '../mcp/index.ts'
 import { parseArgs, UsageError } from './args.ts'
 import { CLIENT_FLAGS, clientFor } from './client.ts'
 import { type Command, EXIT } from './command.ts'
@@ -33,6 +32,7 @@ export const stdioCommand: Command = {
       )
       return EXIT.failed
     }
+    const { bridgeStdio } = await import('../mcp/index.ts')
     await bridgeStdio({
       baseUrl: client.baseUrl,
       ...(client.config.authToken === undefined ? {} : { token: client.config.authToken }),

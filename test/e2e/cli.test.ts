@@ -168,7 +168,7 @@ describe('without a server', () => {
     expect((await opcode(tmp.dir, ['serve', '--help'])).stdout).toContain('--listen-addr')
     const u = await opcode(tmp.dir, ['frobnicate'])
     expect(u.code).toBe(2)
-  })
+  }, 30_000)
 
   test('client commands and stdio name the address when no server runs', async () => {
     const port = freePort()
@@ -179,7 +179,7 @@ describe('without a server', () => {
     const b = await opcode(tmp.dir, ['stdio'], { env })
     expect(b.code).toBe(1)
     expect(b.stderr).toContain(`no opcode server is running at http://127.0.0.1:${port}`)
-  })
+  }, 30_000)
 
   test('an exposed address without a token refuses to start', async () => {
     const r = await opcode(tmp.dir, [
@@ -192,7 +192,7 @@ describe('without a server', () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('needs a token')
     expect(existsSync(tmp.path('x.db'))).toBe(false)
-  })
+  }, 30_000)
 
   test('SIGTERM shuts down gracefully: exit 0, pidfile removed, log says so', async () => {
     const home = tempDir('opcode-term-')

@@ -5,7 +5,8 @@
  */
 import { EventHub } from '../hub/index.ts'
 import type { OpServices } from '../ops/index.ts'
-import { SessionDirectory } from '../ops/index.ts'
+import { attachScheduling, SessionDirectory } from '../ops/index.ts'
+import { createScheduleStore } from '../store/schedules.ts'
 import type { CommandIo } from './command.ts'
 import { openLocal } from './local.ts'
 
@@ -27,5 +28,7 @@ export function localServices(
     queryResources: new Map(),
     now: () => Date.now(),
   }
+  // A template defined here keeps its triggers.cron schedule like one defined on the server (D19).
+  attachScheduling(svc, { schedules: createScheduleStore(rt.store) })
   return { svc, agentId, close: () => rt.close() }
 }

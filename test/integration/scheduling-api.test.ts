@@ -4,12 +4,16 @@
  * commands run against it.
  */
 import { afterEach, describe, expect, test } from 'bun:test'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { CommandIo } from '../../src/cli/command.ts'
+import { defineCommand } from '../../src/cli/define.ts'
 import { pluginCommand } from '../../src/cli/plugin.ts'
 import { scheduleCommand } from '../../src/cli/schedule.ts'
+import { createScheduleStore } from '../../src/store/schedules.ts'
+import { openStore } from '../../src/store/sqlite.ts'
 import { startTestServer, type TestServer } from '../support/server.ts'
+import { tempDir } from '../support/tmp.ts'
 
 const ECHO = join(import.meta.dir, '..', 'fixtures', 'plugins', 'echo-server.ts')
 
@@ -97,6 +101,44 @@ describe('template triggers through opcode.define', () => {
     await api('POST', '/templates', { name: 'nightly', definition: ping, agent_id: 'author' })
     const after = await api('POST', '/query', { resource: 'schedules' })
     expect(after.json.schedules).toEqual([])
+  })
+})
+
+describe('a local define (--db-path)', () => {
+  test('creates the triggers.cron schedule the server will run', async () => {
+    const tmp = tempDir('opcode-local-define-')
+    try {
+      const file = tmp.path('wf.json')
+      writeFileSync(file, JSON.stringify({ steps: [{ id: 'id', action: 'crypto.uuid' }] }))
+      const db = tmp.path('local.db')
+      let err = ''
+      const io: CommandIo = {
+        stdout: () => {},
+        stderr: (t) => {
+          err += t
+        },
+        readStdin: async () => '',
+        env: { HOME: tmp.dir },
+        cwd: tmp.dir,
+      }
+      const code = await defineCommand.run(
+        ['nightly', file, '--db-path', db, '--triggers', '{"cron":{"expression":"@daily"}}'],
+        io,
+      )
+      expect(err).toBe('')
+      expect(code).toBe(0)
+      const store = openStore(db)
+      try {
+        const jobs = createScheduleStore(store).list()
+        expect(jobs.map((j) => [j.template_name, j.cron_expression, j.source])).toEqual([
+          ['nightly', '@daily', 'trigger'],
+        ])
+      } finally {
+        store.close()
+      }
+    } finally {
+      tmp.cleanup()
+    }
   })
 })
 

@@ -183,6 +183,12 @@ describe('fs.read', () => {
     expect((await failure('fs.read', { path: 'a\0b' })).message).toBe('fs.read: invalid path')
   })
 
+  test('a FIFO is refused instead of blocking the step', async () => {
+    Bun.spawnSync(['mkfifo', p('work', 'pipe')])
+    const err = await failure('fs.read', { path: p('work', 'pipe') })
+    expect(err.message).toBe(`fs.read: ${p('work', 'pipe')} is not a regular file`)
+  })
+
   test('stops when the step is aborted, with the engine reason', async () => {
     writeFileSync(p('work', 'a'), 'x')
     const ac = new AbortController()

@@ -140,6 +140,12 @@ export function fsActions(options: FsOptions): Action[] {
       live(read.name, ctx)
       const st = await os(read.name, 'stat', abs, () => stat(abs))
       if (st.isDirectory()) throw osFailure(read.name, 'read', abs, 'EISDIR')
+      if (st.isFIFO() || st.isSocket()) {
+        // Opening a FIFO blocks until someone writes to it; a socket cannot be read as a file.
+        throw new AppError('EXECUTION_ERROR', `${read.name}: ${abs} is not a regular file`, {
+          details: { path: abs },
+        })
+      }
       const { bytes, truncated } = await os(read.name, 'read', abs, () =>
         readCapped(abs, maxRead, ctx),
       )

@@ -2,8 +2,9 @@
  * `opcode` / `opcode serve` (spec server.md §7–9 with Ours; decisions.md D1, D6, D10, D17, D20,
  * D21): resolves the configuration (flags > env > settings.json > defaults), binds the port, opens
  * the database, recovers interrupted workflows, writes the pidfile, and serves until SIGTERM/SIGINT
- * (graceful, bounded to 10 s). SIGHUP reloads the log level and the panel setting. A taken port or
- * a database held by another instance is one line on stderr and exit 1, with nothing modified.
+ * (graceful, bounded to 10 s). SIGHUP reloads the log level, the panel setting and the plugins. A
+ * taken port or a database held by another instance is one line on stderr and exit 1, with nothing
+ * modified.
  */
 import { mkdirSync } from 'node:fs'
 import {
@@ -48,7 +49,7 @@ Serves MCP (Streamable HTTP at /mcp, SSE at /sse), the JSON API (/api/v1) and /h
 Environment: OPCODE_LISTEN_ADDR, OPCODE_DB_PATH, OPCODE_BASE_URL, OPCODE_LOG_LEVEL,
 OPCODE_POOL_SIZE, OPCODE_PANEL, OPCODE_TOKEN, OPCODE_VAULT_KEY / OPCODE_VAULT_KEY_FILE.
 Settings: ~/.opcode/settings.json (flags > environment > settings > defaults).
-Signals: SIGTERM/SIGINT shut down gracefully; SIGHUP reloads log level and panel.
+Signals: SIGTERM/SIGINT shut down gracefully; SIGHUP reloads log level, panel and plugins.
 `
 
 /** Extension points filled by other folders (the panel). */
@@ -183,6 +184,7 @@ export const serveCommand: Command = {
         )
         if (restartOnly.length > 0)
           logger.warn('config changes require restart', { keys: restartOnly })
+        server.reloadPlugins(next.settings.plugins)
         for (const fn of serveHooks.onReload ?? []) fn(next, server)
         current = next
         logger.info('configuration reloaded', { log_level: next.logLevel, panel: next.panel })

@@ -25,6 +25,7 @@ import type { Action, ActionContext, Logger, WorkflowServices } from '../engine/
 import { AppError } from '../errors.ts'
 import { createPathPolicy, type PathRules, resolveReal } from '../isolation/index.ts'
 import { fsActions } from './fs.ts'
+import { createActionRegistry } from './registry.ts'
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} }
 function makeCtx(signal = new AbortController().signal): ActionContext {

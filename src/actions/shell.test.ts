@@ -21,6 +21,7 @@ import {
 } from '../isolation/index.ts'
 import { killAll, marker, processesWith } from '../isolation/test-support.ts'
 import type { StepLimits } from '../schema/workflow.ts'
+import { createActionRegistry } from './registry.ts'
 import { type ShellOutput, shellAction } from './shell.ts'
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} }
@@ -97,6 +98,19 @@ async function failure(
 }
 
 describe('shell.exec', () => {
+  test('is a side-effecting action whose params schema the registry accepts', () => {
+    const action = make()
+    expect(action.pure).toBe(false)
+    const registry = createActionRegistry([action])
+    expect(
+      registry.check(action, { command: 'ls', args: ['-l'], env: { A: 'b' }, timeout: '5s' }),
+    ).toEqual([])
+    expect(registry.check(action, { args: [1] }).map((i) => i.path)).toEqual([
+      '/args/0',
+      '/command',
+    ])
+  })
+
   test('runs a program with arguments passed verbatim (no shell parsing)', async () => {
     const out = await run({ command: 'printf', args: ['%s|', 'a b', '$HOME', '*'] })
     expect(out).toMatchObject({

@@ -189,6 +189,7 @@ export function createIsolator(options: IsolatorOptions): Isolator {
       timeoutMs === undefined ? undefined : setTimeout(() => stop('timeout'), clampTimer(timeoutMs))
     const onAbort = () => stop('cancel')
     spec.signal?.addEventListener('abort', onAbort, { once: true })
+    if (spec.signal?.aborted) stop('cancel')
     try {
       await proc.exited
     } finally {

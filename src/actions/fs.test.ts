@@ -109,6 +109,23 @@ test('the eight actions are declared, reads pure and writes not', () => {
       .map((a) => a.name)
       .sort(),
   ).toEqual(['fs.list', 'fs.read', 'fs.stat'])
+  // the registry compiles their schemas and reports problems by JSON pointer
+  const registry = createActionRegistry([...actions.values()])
+  const write = registry.get('fs.write') as Action
+  expect(registry.check(write, { path: 'a', content: 1, extra: true })).toEqual([
+    {
+      path: '/content',
+      code: 'VALIDATION_ERROR',
+      message: "param 'content' must be a string, got an integer",
+      severity: 'error',
+    },
+    {
+      path: '/extra',
+      code: 'UNKNOWN_PARAM',
+      message: "unknown param 'extra' is ignored",
+      severity: 'warning',
+    },
+  ])
 })
 
 describe('fs.read', () => {

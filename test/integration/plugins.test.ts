@@ -108,6 +108,7 @@ describe('discovery', () => {
       'echo.fail',
       'echo.crash',
       'echo.crash_once',
+      'echo.grow',
       'echo.slow',
       'echo.env',
       'echo.pid',
@@ -372,6 +373,20 @@ describe('removal and reload', () => {
     expect(c.rt.actions.get('echo.add')).toBeUndefined()
     expect(c.rt.actions.get('echo.pid')).toBeDefined()
     expect(listPluginRecords(c.rt.store)[0]?.tools.map((t) => t.name)).toEqual(['echo', 'pid'])
+  })
+
+  test('a tools/list_changed notification registers the new tools at once', async () => {
+    const c = setup()
+    const m = manager(c)
+    m.apply([echo()])
+    await m.settled('echo')
+    expect(c.rt.actions.get('echo.extra')).toBeUndefined()
+    const r = await run(c, [{ id: 'g', action: 'echo.grow' }])
+    expect(r.status).toBe('completed')
+    await until(() => c.rt.actions.get('echo.extra') !== undefined)
+    const again = await run(c, [{ id: 'x', action: 'echo.extra' }])
+    expect(again.steps?.x?.output).toEqual({ extra: true })
+    expect(listPluginRecords(c.rt.store)[0]?.tools.map((t) => t.name)).toContain('extra')
   })
 
   test('reload: a changed config restarts the plugin, an unchanged one keeps its process', async () => {

@@ -249,6 +249,18 @@ describe('shell.exec', () => {
     expect(byDeadline.killed).toBe(true)
   })
 
+  test('limits given as a function are read at each call (SIGHUP reload)', async () => {
+    let settings = parseLimitSettings({ timeout: '200ms' })
+    const action = shellAction({
+      isolator: detected.isolator,
+      paths: createPathPolicy(),
+      defaults: { env: serverEnv, limits: () => settings },
+    })
+    expect((await run({ command: 'sleep', args: ['0.5'] }, makeCtx(), action)).killed).toBe(true)
+    settings = parseLimitSettings({ timeout: '5s' })
+    expect((await run({ command: 'sleep', args: ['0.5'] }, makeCtx(), action)).killed).toBe(false)
+  })
+
   test("the step's limits.timeout is the default timeout", async () => {
     const limits: StepLimits = { timeout: '250ms' }
     const out = await run({ command: 'sleep', args: ['5'] }, makeCtx({ limits }))

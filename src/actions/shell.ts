@@ -25,8 +25,11 @@ import { parseDuration } from '../schema/duration.ts'
 import { assertParams } from './registry.ts'
 
 export interface ShellDefaults {
-  /** settings.json `limits` (defaults and maxima); built-in ones when absent. */
-  limits?: LimitSettings
+  /**
+   * settings.json `limits` (defaults and maxima); built-in ones when absent. A function is read
+   * at each call, so a SIGHUP reload (decisions.md D21) applies to the next command.
+   */
+  limits?: LimitSettings | (() => LimitSettings)
   /** Cap of captured stdout and of stderr, each (default 10 MiB); more is discarded. */
   maxOutputBytes?: number
   /** The environment commands inherit (default: this process's). Secrets are removed from it. */
@@ -106,7 +109,8 @@ export interface ShellOutput {
 const DEFAULT_MAX_OUTPUT = 10 * 1024 * 1024
 
 export function shellAction(deps: ShellDeps): Action {
-  const settings = deps.defaults?.limits ?? defaultLimitSettings()
+  const configured = deps.defaults?.limits ?? defaultLimitSettings()
+  const settingsNow = typeof configured === 'function' ? configured : () => configured
   const maxOutputBytes = deps.defaults?.maxOutputBytes ?? DEFAULT_MAX_OUTPUT
   const shell = deps.defaults?.shell ?? '/bin/sh'
   const action: Action = {
@@ -151,7 +155,7 @@ export function shellAction(deps: ShellDeps): Action {
       }
       checkDirectory(cwd)
 
-      const limits = effectiveLimits(p.timeout, ctx.limits, ctx.deadline, settings)
+      const limits = effectiveLimits(p.timeout, ctx.limits, ctx.deadline, settingsNow())
       const argv =
         p.shell === true
           ? [shell, '-c', [p.command, ...(p.args ?? [])].join(' ')]

@@ -137,6 +137,14 @@ describe('createPathPolicy', () => {
     expect(p.checkWriteTree(join(root, 'work'))).toBe(join(root, 'work'))
   })
 
+  test('reload swaps the rules for the next checks (SIGHUP)', () => {
+    const p = createPathPolicy({}, { cwd: root })
+    expect(p.checkRead(join(root, 'data', 'secret.db'))).toBe(join(root, 'data', 'secret.db'))
+    p.reload({ deny: [join(root, 'data')] })
+    denied(() => p.checkRead(join(root, 'data', 'secret.db')))
+    expect(p.rules.deny).toEqual([join(root, 'data')])
+  })
+
   test('allows() answers without throwing', () => {
     const p = createPathPolicy({ deny: [join(root, 'data')] }, { cwd: root })
     expect(p.allows(join(root, 'data', 'x'), 'read')).toBe(false)

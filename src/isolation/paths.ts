@@ -21,8 +21,10 @@ export interface PathRules {
 export type Access = 'read' | 'write'
 
 export interface PathPolicy {
-  /** The rules as configured (after defaults were added). */
+  /** The rules in force (after defaults were added). */
   readonly rules: Readonly<Required<PathRules>>
+  /** Replaces the rules (SIGHUP reload, decisions.md D21); later checks use the new ones. */
+  reload(rules: PathRules): void
   /** Absolute, lexically cleaned form of `path` (relative to the policy's cwd); symlinks kept. */
   absolute(path: string): string
   /** Returns the absolute path when it may be read; throws PATH_DENIED otherwise. */
@@ -52,11 +54,12 @@ export function createPathPolicy(
   options: PathPolicyOptions = {},
 ): PathPolicy {
   const cwd = options.cwd ?? process.cwd()
-  const frozen = {
-    deny: [...(rules.deny ?? [])],
-    read_only: [...(rules.read_only ?? [])],
-    writable: [...(rules.writable ?? [])],
-  }
+  const copy = (r: PathRules): Required<PathRules> => ({
+    deny: [...(r.deny ?? [])],
+    read_only: [...(r.read_only ?? [])],
+    writable: [...(r.writable ?? [])],
+  })
+  let active = copy(rules)
   const absolute = (path: string): string => resolve(cwd, path)
 
   const resolveEntries = (entries: string[]): string[] => {
@@ -70,9 +73,9 @@ export function createPathPolicy(
   }
 
   /** The deny entries, resolved; `undefined` when one cannot be resolved (fail closed). */
-  const denyEntries = (): string[] | undefined => {
+  const denyEntries = (current: Required<PathRules>): string[] | undefined => {
     const out: string[] = []
-    for (const e of frozen.deny) {
+    for (const e of current.deny) {
       if (typeof e !== 'string' || e === '' || e.includes('\0')) return undefined
       const r = resolveReal(absolute(e))
       if (r === undefined) return undefined
@@ -90,7 +93,8 @@ export function createPathPolicy(
     if (real === undefined) {
       throw denied(abs, access, `path "${abs}" cannot be resolved`)
     }
-    const deny = denyEntries()
+    const rules = active // one snapshot per check, even if a reload happens meanwhile
+    const deny = denyEntries(rules)
     if (deny === undefined) {
       throw denied(abs, access, `path "${abs}" is denied: a deny entry cannot be resolved`)
     }
@@ -100,10 +104,10 @@ export function createPathPolicy(
         throw denied(abs, access, `path "${abs}" contains a denied path`)
       }
     }
-    if (frozen.read_only.length === 0 && frozen.writable.length === 0) return abs
-    const writable = resolveEntries(frozen.writable)
+    if (rules.read_only.length === 0 && rules.writable.length === 0) return abs
+    const writable = resolveEntries(rules.writable)
     if (access === 'write') {
-      if (frozen.writable.length === 0) {
+      if (rules.writable.length === 0) {
         throw denied(abs, access, `write access to "${abs}" denied: no writable paths configured`)
       }
       if (!writable.some((w) => isUnder(real, w))) {
@@ -112,12 +116,17 @@ export function createPathPolicy(
       return abs
     }
     if (writable.some((w) => isUnder(real, w))) return abs
-    if (resolveEntries(frozen.read_only).some((r) => isUnder(real, r))) return abs
+    if (resolveEntries(rules.read_only).some((r) => isUnder(real, r))) return abs
     throw denied(abs, access, `read access to "${abs}" denied: not under any allowed path`)
   }
 
   return {
-    rules: frozen,
+    get rules() {
+      return active
+    },
+    reload(next) {
+      active = copy(next)
+    },
     absolute,
     checkRead: (path) => check(path, 'read', false),
     checkWrite: (path) => check(path, 'write', false),

@@ -11,7 +11,7 @@ const isolator = createFallbackIsolator({ drainGraceMs: 500 })
 
 test('memory_mb bounds the data segment: a memory hog fails to allocate instead of growing', async () => {
   const r = await isolator.run(
-    spec(['/usr/bin/tail', '/dev/zero'], { memoryMb: 32, timeoutMs: 20_000 }),
+    spec(['/usr/bin/tail', '/dev/zero'], { memoryMb: 32, timeoutMs: 5000 }),
   )
   expect(r.killed).toBe(false)
   expect(r.exitCode).not.toBe(0)

@@ -255,16 +255,38 @@ describe('calls through the engine', () => {
   test('a call that cannot be served before the next restart attempt fails at once with ACTION_UNAVAILABLE', async () => {
     const c = setup()
     const m = manager(c, { backoffInitialMs: 30_000 })
-    m.apply([echo({ timeoutMs: 500 })])
+    m.apply([echo({ timeoutMs: 5000 })])
     await m.settled('echo')
     await run(c, [{ id: 'boom', action: 'echo.crash' }])
     await until(() => m.get('echo').status === 'restarting')
     const t0 = Date.now()
     const r = await run(c, [{ id: 'e', action: 'echo.echo', params: { message: 'x' } }])
-    expect(Date.now() - t0).toBeLessThan(400)
+    expect(Date.now() - t0).toBeLessThan(2500) // it did not wait out its 5 s
     expect(r.steps?.e?.error?.code).toBe('ACTION_UNAVAILABLE')
     expect(r.steps?.e?.error?.message).toContain('plugin "echo" is restarting')
     expect(r.steps?.e?.error?.message).toContain('next start attempt in')
+  })
+})
+
+describe('calls during a restart', () => {
+  test('wait for the plugin, then fail ACTION_UNAVAILABLE when it is not back in time', async () => {
+    const c = setup()
+    const hang = c.tmp.path('hang')
+    const m = manager(c, { startTimeoutMs: 5000, backoffInitialMs: 50 })
+    m.apply([echo({ timeoutMs: 700, env: { PLUGIN_HANG_FILE: hang } })])
+    await m.settled('echo')
+    writeFileSync(hang, '') // the restart will hang in initialize
+    await run(c, [{ id: 'boom', action: 'echo.crash' }])
+    await until(() => c.logs.some((l) => String(l.attrs?.line).includes('hanging on purpose')))
+    expect(m.get('echo').status).toBe('restarting')
+    const t0 = Date.now()
+    const r = await run(c, [{ id: 'e', action: 'echo.echo', params: { message: 'x' } }])
+    const waited = Date.now() - t0
+    expect(waited).toBeGreaterThanOrEqual(600)
+    expect(r.steps?.e?.error?.code).toBe('ACTION_UNAVAILABLE')
+    expect(r.steps?.e?.error?.message).toContain(
+      'plugin "echo" is restarting and was not back within 0.7 s',
+    )
   })
 })
 

@@ -6,6 +6,7 @@
  * stream is pulled: a client that reads slowly makes the hub buffer overflow, and the stream then
  * catches up from the log instead of growing memory.
  */
+import type { StoredEvent } from '../engine/ports.ts'
 import type { EventHub, HubEvent, Subscription } from '../hub/index.ts'
 import { iso } from '../schema/time.ts'
 import type { SqliteStore } from '../store/sqlite.ts'
@@ -51,8 +52,19 @@ export function openEventStream(
     (options.workflowId === undefined || r.workflow_id === options.workflowId) &&
     (types.length === 0 || types.includes(r.event_type))
 
-  /** Reads the log after `lastId` (one batch); false when nothing is left. */
+  /** Reads what was missed after `lastId` (one batch); false when nothing is left. */
   const catchUp = (): boolean => {
+    // Across workflows, the hub's ring of recent events answers without scanning the log.
+    if (options.workflowId === undefined) {
+      const recent = hub.recentSince(lastId ?? 0, matches)
+      if (recent !== undefined) {
+        for (const e of recent) {
+          backlog.push(frameOfRow(rowOf(e)))
+          lastId = e.id ?? lastId
+        }
+        return false
+      }
+    }
     const clauses = ['id > ?']
     const args: Array<string | number> = [lastId ?? 0]
     if (options.workflowId !== undefined) {
@@ -83,12 +95,7 @@ export function openEventStream(
         if (!options.includeCustom) filter.stored_only = true
         sub = hub.subscribe(filter)
         controller.enqueue(encoder.encode(`retry: 2000\n: connected\n\n`))
-        if (lastId === undefined) {
-          const r = store.db.query('SELECT MAX(id) AS id FROM events').get() as {
-            id: number | null
-          } | null
-          lastId = r?.id ?? 0
-        }
+        if (lastId === undefined) lastId = store.lastEventId()
       },
       async pull(controller) {
         if (closed || sub === undefined) return
@@ -150,6 +157,19 @@ function resumePoint(store: SqliteStore, lastEventId: string | undefined): numbe
     .query('SELECT id FROM events WHERE workflow_id = ? AND sequence = ?')
     .get(lastEventId.slice(0, colon), seq) as { id: number } | null
   return r?.id
+}
+
+function rowOf(e: StoredEvent): StoredRow {
+  return {
+    id: e.id ?? 0,
+    workflow_id: e.workflow_id,
+    sequence: e.sequence,
+    step_id: e.step_id ?? null,
+    event_type: e.event_type,
+    payload: e.payload_json ?? (e.payload === undefined ? null : JSON.stringify(e.payload)),
+    agent_id: e.agent_id ?? null,
+    timestamp: e.timestamp,
+  }
 }
 
 function frameOfRow(r: StoredRow): string {

@@ -58,3 +58,26 @@ describe('EventHub', () => {
     expect(await sub.next()).toBeUndefined()
   })
 })
+
+describe('recent events ring (stream resumes)', () => {
+  const ev = (id: number, wf = 'w'): import('../engine/ports.ts').StoredEvent => ({
+    id,
+    workflow_id: wf,
+    sequence: id,
+    event_type: 'step_started',
+    timestamp: id,
+    v: 1,
+  })
+
+  test('answers resumes it still covers, in order, and says when it does not', () => {
+    const hub = new EventHub(4)
+    expect(hub.recentSince(0)).toEqual([])
+    for (let i = 1; i <= 6; i++) hub.publish(ev(i, i % 2 ? 'odd' : 'even'))
+    expect(hub.lastId).toBe(6)
+    expect(hub.recentSince(4)?.map((e) => e.id)).toEqual([5, 6])
+    expect(hub.recentSince(2)?.map((e) => e.id)).toEqual([3, 4, 5, 6])
+    expect(hub.recentSince(2, (e) => e.workflow_id === 'odd')?.map((e) => e.id)).toEqual([3, 5])
+    expect(hub.recentSince(1)).toBeUndefined()
+    expect(hub.recentSince(6)).toEqual([])
+  })
+})

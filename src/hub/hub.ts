@@ -55,10 +55,43 @@ interface Subscriber {
 /** Default buffer of a queued subscriber, in events. */
 export const DEFAULT_BUFFER = 1024
 
+/** Stored events kept in memory for stream resumes (the log has no index on the global id). */
+export const RECENT_EVENTS = 10_000
+
 export class EventHub implements EventPublisher {
   private readonly all = new Set<Subscriber>()
   private readonly byWorkflow = new Map<string, Set<Subscriber>>()
   private closed = false
+  /** Ring of the latest committed events, in global id order. */
+  private readonly recent: Array<StoredEvent | undefined>
+  private recentCount = 0
+  private readonly recentSize: number
+
+  constructor(recentSize = RECENT_EVENTS) {
+    this.recentSize = Math.max(1, recentSize)
+    this.recent = new Array(this.recentSize)
+  }
+
+  /**
+   * Committed events with a global id above `afterId`, oldest first — or undefined when the ring
+   * no longer reaches back that far (the caller then reads the log).
+   */
+  recentSince(afterId: number, filter?: (e: StoredEvent) => boolean): StoredEvent[] | undefined {
+    const n = Math.min(this.recentCount, this.recentSize)
+    if (n === 0) return afterId >= this.lastId ? [] : undefined
+    const start = this.recentCount - n
+    const oldest = this.recent[start % this.recentSize] as StoredEvent
+    if ((oldest.id ?? 0) > afterId + 1) return undefined
+    const out: StoredEvent[] = []
+    for (let i = start; i < this.recentCount; i++) {
+      const e = this.recent[i % this.recentSize] as StoredEvent
+      if ((e.id ?? 0) > afterId && (filter === undefined || filter(e))) out.push(e)
+    }
+    return out
+  }
+
+  /** Global id of the latest event published (0 before any). */
+  lastId = 0
 
   /** Number of live subscriptions (health, tests). */
   get size(): number {
@@ -68,6 +101,9 @@ export class EventHub implements EventPublisher {
   }
 
   publish(event: StoredEvent): void {
+    this.recent[this.recentCount % this.recentSize] = event
+    this.recentCount++
+    if (event.id !== undefined) this.lastId = event.id
     if (this.all.size === 0 && this.byWorkflow.size === 0) return
     const ev: HubEvent = {
       kind: 'stored',

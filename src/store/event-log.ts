@@ -239,6 +239,11 @@ export class EventLog {
     return id
   }
 
+  /** Global id of the latest committed event (0 when the log is empty). */
+  get lastEventId(): number {
+    return this.lastId
+  }
+
   /** A workflow's events in sequence order, after `afterSequence`. */
   read(workflowId: string, afterSequence = 0): StoredEvent[] {
     const rows = this.selectEvents.all(workflowId, afterSequence) as EventRow[]

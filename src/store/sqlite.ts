@@ -281,6 +281,15 @@ export class SqliteStore implements RunStore {
 
   // -------------------------------------------------------------------------------------------
 
+  /** Global id of the latest committed event, without scanning the log (it has no index on id). */
+  lastEventId(): number {
+    if (this.log !== undefined) return this.log.lastEventId
+    const r = this.db.query('SELECT MAX(id) AS id FROM events').get() as {
+      id: number | null
+    } | null
+    return r?.id ?? 0
+  }
+
   /** Runs `fn` in one write transaction (synchronous: no await inside). */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate()

@@ -84,6 +84,40 @@ describe.concurrent('Data pipeline examples', () => {
     }
   })
 
+  test('etl-with-validation: a warehouse outage exhausts the retries; a retry signal resumes at load', async () => {
+    const shop = fakeService({ 'GET /api/orders': () => ({ orders }) })
+    let down = true
+    const warehouse = fakeService({
+      'POST /v1/tables/orders/rows': (r) =>
+        down ? reply(503) : reply(201, { stored: r.body.rows }),
+    })
+    try {
+      await host.defineExample('etl-with-validation')
+      const run = await host.run('etl-with-validation', {
+        source_url: `${shop.url}/api/orders`,
+        warehouse_url: `${warehouse.url}/v1/tables/orders/rows`,
+      })
+      expect(run.status).toBe('failed')
+      expect(run.error?.code).toBe('RETRY_EXHAUSTED')
+      expect(warehouse.requests).toHaveLength(3)
+      down = false
+      const r = await host.signal({
+        workflow_id: run.workflow_id,
+        signal_type: 'retry',
+        step_id: 'load',
+      })
+      expect(r.isError).toBeUndefined()
+      const done = await host.waitFor(run.workflow_id)
+      expect(done.status).toBe('completed')
+      expect(shop.requests).toHaveLength(1) // extract, validate and transform were not run again
+      const keys = new Set(warehouse.requests.map((q) => q.headers['idempotency-key']))
+      expect(keys).toEqual(new Set([`${run.workflow_id}:load`]))
+    } finally {
+      shop.close()
+      warehouse.close()
+    }
+  })
+
   test('sync-drift-detection: reads both sides in parallel and alerts on drift', async () => {
     const primary = fakeService({
       'GET /api/accounts': () => ({

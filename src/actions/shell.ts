@@ -101,7 +101,7 @@ export interface ShellOutput {
   /** The signal that ended the command, e.g. SIGKILL (out of memory, timeout). */
   signal?: string
   /** The limit that visibly stopped the command (cgroup isolators). */
-  limit_exceeded?: 'memory' | 'pids' | 'cpu'
+  limit_exceeded?: 'memory' | 'pids'
   stdout_truncated?: true
   stderr_truncated?: true
 }

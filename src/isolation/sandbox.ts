@@ -69,7 +69,7 @@ export interface RunResult {
   /** `spec.signal` aborted and the tree was killed. */
   cancelled: boolean
   /** Which limit visibly stopped the command, when the isolator can tell. */
-  limitHit?: 'memory' | 'pids' | 'cpu'
+  limitHit?: 'memory' | 'pids'
   durationMs: number
   usage?: RunUsage
 }

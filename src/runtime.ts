@@ -4,9 +4,7 @@
  * engine on top. Used by `serve`, by the local CLI commands and by integration tests.
  */
 
-import { exprEvalAction } from './actions/expr-eval.ts'
 import { builtinActions, createActionRegistry } from './actions/index.ts'
-import { jqEvalAction } from './actions/jq-eval.ts'
 import type { MutableActionRegistry } from './actions/registry.ts'
 import type { EngineOptions, Redact } from './engine/core.ts'
 import { Engine } from './engine/engine.ts'
@@ -54,9 +52,9 @@ export interface Runtime {
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} }
 
-/** Every built-in action: HTTP, crypto, assertions, workflow.*, expr.eval and jq.eval. */
+/** Built-in actions needing no server settings: HTTP, crypto, assertions, expr, jq, workflow.*. */
 export function defaultActions(): Action[] {
-  return [...builtinActions(), exprEvalAction, jqEvalAction]
+  return builtinActions()
 }
 
 export function openRuntime(options: RuntimeOptions): Runtime {

@@ -3,6 +3,7 @@
  * and `ActionRegistry`; this folder imports only engine/ports, errors and schema, never the store.
  */
 import type { Action } from '../engine/ports.ts'
+import { createPathPolicy } from '../isolation/paths.ts'
 import {
   assertActions,
   assertContainsAction,
@@ -21,6 +22,7 @@ import {
   cryptoUuidAction,
 } from './crypto.ts'
 import { exprEvalAction } from './expr-eval.ts'
+import { fsActions } from './fs.ts'
 import {
   type HttpOptions,
   type HttpOutput,
@@ -61,6 +63,15 @@ export function builtinActions(options: BuiltinOptions = {}): Action[] {
     jqEvalAction,
     ...workflowActions(),
   ]
+}
+
+/**
+ * Names of every built-in action, including `fs.*` and `shell.exec`, which need the server's path
+ * rules and isolator to be built (for checks that only need names, e.g. `opcode validate`).
+ */
+export function builtinActionNames(): string[] {
+  const fs = fsActions({ paths: createPathPolicy({}) }).map((a) => a.name)
+  return [...builtinActions().map((a) => a.name), ...fs, 'shell.exec'].sort()
 }
 
 export {

@@ -43,8 +43,8 @@ export const validateCommand: Command = {
       } else io.stderr(`opcode validate: ${message}\n`)
       return EXIT.usage
     }
-    const { builtinActions } = await import('../actions/index.ts')
-    const names = new Set(builtinActions().map((a) => a.name))
+    const { builtinActionNames } = await import('../actions/index.ts')
+    const names = new Set(builtinActionNames())
     const result = parseDefinitionText(text, { actions: names, unknownActionSeverity: 'warning' })
     if (json) io.stdout(`${JSON.stringify(asJson(result), null, 2)}\n`)
     else io.stdout(humanReport(file, result))

@@ -3,6 +3,7 @@ import { FakeClock } from '../../test/support/fake-clock.ts'
 import { SchedulerEnv } from '../../test/support/scheduler-env.ts'
 import { AppError } from '../errors.ts'
 import { defineTemplate } from '../store/records.ts'
+import { openStore } from '../store/sqlite.ts'
 
 const MIN = 60_000
 const HOUR = 60 * MIN
@@ -350,6 +351,49 @@ describe('firing', () => {
         .get(jobId)
     expect(version(pinned.id)).toEqual({ v: 'v1' })
     expect(version(latest.id)).toEqual({ v: 'v2' })
+  })
+})
+
+describe('rows written by hand', () => {
+  test('an invalid stored cron is parked with an error, never fired every tick', async () => {
+    const e = await setup()
+    const good = e.schedules.add({
+      template_name: 'ping',
+      cron_expression: '@hourly',
+      agent_id: 'a',
+    })
+    const bad = e.schedules.add({
+      template_name: 'ping',
+      cron_expression: '@hourly',
+      agent_id: 'a',
+    })
+    e.rt.store.db
+      .query("UPDATE scheduled_jobs SET cron_expression = '99 * * * *' WHERE id = ?")
+      .run(bad.id)
+    await e.clock.advance(3 * HOUR)
+    expect(e.runs(bad.id)).toEqual([])
+    expect(e.schedules.get(bad.id)).toMatchObject({ next_run_at: null, last_run_status: 'error' })
+    expect(e.runs(good.id)).toHaveLength(3)
+    const parked = e.logs.filter((l) => l.msg.startsWith('scheduled job disabled'))
+    expect(parked).toHaveLength(1)
+    expect(String(parked[0]?.attrs?.error)).toContain('99 * * * *')
+  })
+
+  test('an enabled job without next_run_at gets one at start-up', async () => {
+    const e = await setup(Date.UTC(2026, 0, 1), { maxSleepMs: DAY })
+    const job = e.schedules.add({
+      template_name: 'ping',
+      cron_expression: '0 6 * * *',
+      agent_id: 'a',
+    })
+    await e.down()
+    const raw = openStore(e.db)
+    raw.db.query('UPDATE scheduled_jobs SET next_run_at = NULL WHERE id = ?').run(job.id)
+    raw.close()
+    await e.up()
+    expect(e.schedules.get(job.id).next_run_at).toBe('2026-01-01T06:00:00.000Z')
+    await e.clock.advance(6 * HOUR)
+    expect(e.runs(job.id).map((r) => r.status)).toEqual(['completed'])
   })
 })
 

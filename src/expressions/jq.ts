@@ -96,11 +96,12 @@ function startWorker(): Promise<Worker> {
 
 /**
  * The worker's module. In a `bun build --compile` binary every entry point keeps its path relative
- * to the entry points' common directory (src/), under `/$bunfs/root/`; the bundled code's own URL
- * is the binary's, so a URL relative to this file would not find it.
+ * to the build root (src/, scripts/build.ts passes --root), under `/$bunfs/root/` (`B:/~BUN/root/`
+ * on Windows); the bundled code's own URL is the binary's, so a URL relative to this file would not
+ * find it. A relative path names an embedded entry point on every OS.
  */
 function workerPath(): string {
-  if (import.meta.url.includes('/$bunfs/')) return '/$bunfs/root/expressions/jq-worker.ts'
+  if (Bun.isStandaloneExecutable) return './expressions/jq-worker.ts'
   return new URL('./jq-worker.ts', import.meta.url).href
 }
 

@@ -53,7 +53,12 @@ export const queryCommand: Command = {
         const rt = openLocal(io, dbPath, 'readonly')
         try {
           const { runQuery } = await import('../ops/index.ts')
-          result = runQuery({ store: rt.store, queryResources: new Map() }, resource, f)
+          const { storeQueryResources } = await import('../ops/schedules.ts')
+          result = runQuery(
+            { store: rt.store, queryResources: storeQueryResources(rt.store) },
+            resource,
+            f,
+          )
         } finally {
           await rt.close()
         }

@@ -63,13 +63,13 @@ const Filter = Type.Object(
 export const queryOp = defineOp({
   name: 'opcode.query',
   description:
-    'List workflows, events, templates, decisions or agents with filters and paging. Result: {"<resource>": [...], "next_offset"?: n} (next_offset is present when another page may exist). Workflows newest first; events of one workflow in sequence order, otherwise newest first; templates by name, newest version first.',
+    'List workflows, events, templates, decisions, agents, schedules or plugins with filters and paging. Result: {"<resource>": [...], "next_offset"?: n} (next_offset is present when another page may exist). Workflows newest first; events of one workflow in sequence order, otherwise newest first; templates by name, newest version first.',
   tool: true,
   readOnly: true,
   http: { method: 'POST', path: '/query' },
   input: Type.Object({
     resource: Type.String({
-      description: 'workflows | events | templates | decisions | agents',
+      description: 'workflows | events | templates | decisions | agents | schedules | plugins',
     }),
     filter: Type.Optional(Filter),
   }),

@@ -45,6 +45,30 @@ export function attachScheduling(svc: OpServices, s: Scheduling): void {
   })
 }
 
+/**
+ * The `schedules` and `plugins` query resources over a store alone, for local read-only commands
+ * (`opcode query schedules --db-path …`) where no scheduler or plugin manager runs.
+ */
+export function storeQueryResources(store: OpServices['store']): OpServices['queryResources'] {
+  const schedules = createScheduleStore(store)
+  return new Map([
+    [
+      'schedules',
+      {
+        description: 'Scheduled jobs (cron), newest first.',
+        list: (_svc, f) => schedules.list(scheduleFilter(f)),
+      },
+    ],
+    [
+      'plugins',
+      {
+        description: 'MCP plugins with their status and tools.',
+        list: (q) => pluginRecords(q.store),
+      },
+    ],
+  ])
+}
+
 export interface SchedulingHandle {
   scheduling: Scheduling
   /** Starts the scheduler loop (call after the engine's recovery). */

@@ -16,13 +16,20 @@ import { EventHub } from './hub/index.ts'
 import { McpHost } from './mcp/index.ts'
 import {
   ALL_OPS,
+  attachServerInfo,
   type Op,
   type OpServices,
   openScheduling,
   SessionDirectory,
   TOOL_OPS,
 } from './ops/index.ts'
-import { DeferredSecrets, engineRedact, openPlatform, type Platform } from './platform.ts'
+import {
+  DeferredSecrets,
+  engineRedact,
+  openPlatform,
+  type Platform,
+  sqliteVaultStorage,
+} from './platform.ts'
 import { openRuntime, type Runtime, type RuntimeOptions } from './runtime.ts'
 
 export interface StartServerOptions {
@@ -150,6 +157,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     queryResources: new Map(),
     now: () => Date.now(),
   }
+  // Configuration, port, vault and isolator for the settings view and the secret operations.
+  attachServerInfo(svc, {
+    config,
+    port,
+    vaultStorage: sqliteVaultStorage(runtime.store),
+    ...(platform?.vault === undefined ? {} : { vault: platform.vault }),
+    ...(platform === undefined ? {} : { isolator: platform.isolator }),
+  })
   // Plugins start now (their known tools are registered at once, for recovered workflows); the
   // scheduler loop starts after recovery.
   const background = openScheduling(svc, {

@@ -58,6 +58,8 @@ export const serveHooks: {
   onReload?: Array<(config: Config, server: RunningServer) => void>
 } = {}
 
+let panelInstalled = false
+
 export function configFlags(args: ParsedArgs): ConfigFlags {
   const flags: ConfigFlags = {}
   const set = (k: keyof ConfigFlags, v: string | undefined): void => {
@@ -114,6 +116,12 @@ export const serveCommand: Command = {
       )
 
     const pidfile = pidfilePath(config)
+    // The web panel (mounted always, served only while `panel` is on; SIGHUP toggles it).
+    if (!panelInstalled) {
+      panelInstalled = true
+      const { installPanel } = await import('../http/panel/index.ts')
+      installPanel(serveHooks)
+    }
     let server: RunningServer
     try {
       // Loaded here so that other commands do not pay for the HTTP and MCP stacks at start-up.

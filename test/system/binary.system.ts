@@ -5,7 +5,8 @@
  * source tree, no PATH. It must print its version, commit and target, serve MCP on a loopback port
  * with a temp database, and run — through the MCP SDK's real Client — a workflow with jq.eval,
  * shell.exec and a reasoning step answered by a signal; draw it as SVG and PNG (Graphviz, resvg
- * and the font are inside); serve the web panel; and exit 0 within 10 s of SIGTERM.
+ * and the font are inside); serve the web panel with every asset its pages reference; and exit 0
+ * within 10 s of SIGTERM.
  *
  * The arm64 binary is cross-built and run under qemu-user (`--version`, and a jq evaluation, which
  * starts the worker and its WASM) when qemu-user-static and the arm64 C library are installed or
@@ -287,6 +288,26 @@ describe('the compiled binary, alone in an empty directory with an empty environ
       const bytes = Buffer.from(image?.data ?? '', 'base64')
       expect([...bytes.subarray(0, 8)]).toEqual(PNG_SIGNATURE)
       expect(bytes.length).toBeGreaterThan(2000)
+
+      // The web panel (on by default on loopback): its pages render from the binary, and every
+      // stylesheet, script and icon they reference is embedded.
+      const page = await fetch(`${url}/`)
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-type')).toContain('text/html')
+      const html = await page.text()
+      const resources = [
+        ...html.matchAll(/<(?:link[^>]*\shref|script[^>]*\ssrc)="(\/[^"]+)"/g),
+      ].map((m) => (m[1] as string).replaceAll('&amp;', '&'))
+      expect(resources.some((a) => a.startsWith('/assets/') && a.includes('.js'))).toBe(true)
+      expect(resources.some((a) => a.startsWith('/assets/') && a.includes('.css'))).toBe(true)
+      for (const a of resources) {
+        const r = await fetch(`${url}${a}`)
+        expect({ asset: a, status: r.status }).toEqual({ asset: a, status: 200 })
+        expect((await r.arrayBuffer()).byteLength).toBeGreaterThan(100)
+      }
+      const detail = await fetch(`${url}/workflows/${run.workflow_id}`)
+      expect(detail.status).toBe(200)
+      expect(await detail.text()).toContain(run.workflow_id)
 
       await client.close()
       client = undefined

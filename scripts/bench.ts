@@ -1,13 +1,19 @@
 /**
- * `npm run bench [-- --json] [-- --suite NAME]`: runs every suite in scripts/bench/ and prints a
- * table (or one JSON object per line with --json) with the Go reference's figure beside ours.
+ * `npm run bench [-- --json] [-- --suite NAME] [-- --report]`: runs every suite in scripts/bench/
+ * and prints a table (or one JSON object per line with --json) with the Go reference's figure
+ * beside ours. `--report` also regenerates docs/benchmarks.md, its charts and the README's
+ * performance table (scripts/bench-report.ts).
  */
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { type BenchResult, type BenchSuite, formatNs, measure } from './bench/lib.ts'
+import { currentLoad, writeReport } from './bench-report.ts'
 
 const argv = process.argv.slice(2)
 const json = argv.includes('--json')
+const report = argv.includes('--report')
+const startedAt = new Date().toISOString()
+const loadBefore = currentLoad()
 const only = new Set<string>()
 for (let i = 0; i < argv.length; i++)
   if (argv[i] === '--suite' && argv[i + 1]) only.add(argv[i + 1] as string)
@@ -39,4 +45,12 @@ for (const file of files) {
       )
     }
   }
+}
+
+if (report) {
+  const written = writeReport(join(import.meta.dir, '..'), results, {
+    started_at: startedAt,
+    load_before: loadBefore,
+  })
+  if (!json) console.log(`\nreport written: ${written.join(', ')}`)
 }

@@ -27,9 +27,12 @@ export interface PidNamespaceProbe {
 
 /**
  * Finds an `unshare` form that runs a probe as pid 1 with its own /proc. `unshare` is looked up on
- * PATH unless given.
+ * PATH unless given (the current `process.env.PATH`: plain `Bun.which` reads the environment the
+ * process started with, which src/main.ts completes when it has no PATH).
  */
-export function probePidNamespace(unshare = Bun.which('unshare') ?? undefined): PidNamespaceProbe {
+export function probePidNamespace(
+  unshare = Bun.which('unshare', { PATH: process.env.PATH ?? '' }) ?? undefined,
+): PidNamespaceProbe {
   if (unshare === undefined) return { problem: 'unshare (util-linux) is not installed' }
   let last = ''
   for (const prefix of variants(unshare)) {

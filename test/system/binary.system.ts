@@ -21,6 +21,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import pkg from '../../package.json' with { type: 'json' }
 import { buildBinary, ensureHostBinary, hostTarget, sourceCommit } from '../../scripts/build.ts'
+import { probePidNamespace } from '../../src/isolation/pidns.ts'
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
 const ARM64_SYSROOT = '/usr/aarch64-linux-gnu'
@@ -181,6 +182,10 @@ describe('the compiled binary, alone in an empty directory with an empty environ
         }),
       ])
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      // Without PATH in its environment the binary still finds `unshare` (src/main.ts): where this
+      // machine can make PID namespaces, its commands run in one.
+      const isolator = String(logs.find((l) => l.msg === 'isolation ready')?.isolator)
+      if (probePidNamespace().prefix !== undefined) expect(isolator).toEndWith('+pidns')
 
       const health = await fetch(`${url}/healthz`)
       expect(health.status).toBe(200)

@@ -9,17 +9,13 @@
 import { describe, expect, test } from 'bun:test'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { builtinActions } from '../../src/actions/index.ts'
+import { builtinActionNames } from '../../src/actions/index.ts'
 import { validateDefinition } from '../../src/validation/index.ts'
 
 const ROOT = join(import.meta.dir, '..', '..')
 
-// The actions of a server: the built-ins plus shell.exec and fs.* (wired by the platform).
-const ACTIONS = new Set([
-  ...builtinActions().map((a) => a.name),
-  'shell.exec',
-  ...['read', 'write', 'append', 'delete', 'list', 'stat', 'copy', 'move'].map((a) => `fs.${a}`),
-])
+// Every built-in action, shell.exec and fs.* included.
+const ACTIONS = new Set(builtinActionNames())
 
 interface Snippet {
   file: string

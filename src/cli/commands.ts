@@ -12,6 +12,7 @@ import { pluginCommand } from './plugin.ts'
 import { queryCommand } from './query.ts'
 import { runCommand } from './run.ts'
 import { scheduleCommand } from './schedule.ts'
+import { secretCommand } from './secret.ts'
 import { serveCommand } from './serve.ts'
 import { signalCommand } from './signal.ts'
 import { statusCommand } from './status.ts'
@@ -32,6 +33,7 @@ export const commands: Command[] = [
   queryCommand,
   runCommand,
   scheduleCommand,
+  secretCommand,
   serveCommand,
   signalCommand,
   statusCommand,

@@ -10,6 +10,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { join } from 'node:path'
 import { AppError } from '../errors.ts'
 import { readVaultKey as readKey } from '../vault/index.ts'
+import { selfCommand } from './daemon.ts'
 
 export interface VaultKeySource {
   key?: string
@@ -49,7 +50,9 @@ export async function readVaultKey(
 
 /**
  * When the key came from the environment: replaces this process image with one whose environment
- * lacks it (never returns on success). Returns a warning when that is not possible here.
+ * lacks it (never returns on success). Returns a warning when that is not possible here. `argv` is
+ * `process.argv.slice(1)`: the script (or, in the compiled binary, its embedded entry), then the
+ * arguments.
  */
 export function reexecWithoutKey(key: string, argv: string[]): string {
   const execve = (
@@ -73,7 +76,9 @@ export function reexecWithoutKey(key: string, argv: string[]): string {
   }
   env[HANDOVER] = path
   try {
-    execve.call(process, process.execPath, [process.execPath, ...argv], env)
+    // The compiled binary adds its embedded entry itself: passing it would make it a command.
+    const self = selfCommand()
+    execve.call(process, self[0] as string, [...self, ...argv.slice(1)], env)
   } catch (err) {
     rmSync(dir, { recursive: true, force: true })
     return `OPCODE_VAULT_KEY stays in this process environment (re-exec failed: ${(err as Error).message})`

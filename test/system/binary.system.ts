@@ -3,7 +3,7 @@
  * newer than every source and stamped with the current commit), copied alone into an empty temp
  * directory and run there with an empty environment (only HOME, a temp dir): no node_modules, no
  * source tree, no PATH. It must print its version, commit and target, serve MCP on a loopback port
- * with a temp database, and run — through the MCP SDK's real Client — a workflow with jq.eval,
+ * with a temp database (re-executing itself once to drop the vault key it got in its environment), and run — through the MCP SDK's real Client — a workflow with jq.eval,
  * shell.exec and a reasoning step answered by a signal; draw it as SVG and PNG (Graphviz, resvg
  * and the font are inside); serve the web panel with every asset its pages reference; and exit 0
  * within 10 s of SIGTERM.
@@ -14,7 +14,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -23,6 +31,7 @@ import pkg from '../../package.json' with { type: 'json' }
 import { buildBinary, ensureHostBinary, hostTarget, sourceCommit } from '../../scripts/build.ts'
 import { probePidNamespace } from '../../src/isolation/pidns.ts'
 
+const VAULT_KEY = 'binary smoke vault passphrase'
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
 const ARM64_SYSROOT = '/usr/aarch64-linux-gnu'
 
@@ -139,7 +148,8 @@ describe('the compiled binary, alone in an empty directory with an empty environ
     const dbPath = join(dir, 'data', 'opcode.db')
     const proc = Bun.spawn([bin, 'serve', '--listen-addr', '127.0.0.1:0', '--db-path', dbPath], {
       cwd: dir,
-      env: { HOME: home },
+      // A key in the environment makes the server re-execute itself without it (D21).
+      env: { HOME: home, OPCODE_VAULT_KEY: VAULT_KEY },
       stdin: 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
@@ -182,6 +192,9 @@ describe('the compiled binary, alone in an empty directory with an empty environ
         }),
       ])
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      expect(logs.map((l) => l.msg)).toContain('vault initialized')
+      const environ = readFileSync(`/proc/${proc.pid}/environ`, 'utf8')
+      expect(environ).not.toContain(VAULT_KEY)
       // Without PATH in its environment the binary still finds `unshare` (src/main.ts): where this
       // machine can make PID namespaces, its commands run in one.
       const isolator = String(logs.find((l) => l.msg === 'isolation ready')?.isolator)

@@ -45,6 +45,19 @@ export function JsonBox({
   </details>`
 }
 
+/** Short JSON inline; longer JSON in a collapsible box. */
+export function JsonInline({
+  value,
+  label = 'details',
+}: {
+  value: unknown
+  label?: string
+}): VNode {
+  const text = JSON.stringify(value) ?? ''
+  if (text.length <= 90) return html`<code class="mono small inline-json">${text}</code>`
+  return html`<${JsonBox} label=${label} value=${value} />`
+}
+
 export function Empty({ children }: { children: ComponentChildren }): VNode {
   return html`<p class="empty">${children}</p>`
 }

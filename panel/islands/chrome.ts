@@ -47,7 +47,7 @@ export const LiveIndicator = island('live-indicator', (_: { stream: boolean }) =
   useEffect(() => onLiveStatus(setStatus), [])
   if (!_.stream)
     return html`<span class="live-dot off" title="This page has no live updates"></span>`
-  return html`<span class=${`live ${status}`} role="status" aria-live="polite">
+  return html`<span class=${`live-status ${status}`} role="status" aria-live="polite">
     <span class="live-dot" aria-hidden="true"></span>${LABEL[status]}
   </span>`
 })

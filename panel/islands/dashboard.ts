@@ -70,6 +70,7 @@ export const Dashboard = island('dashboard', ({ data: initial }: { data: Data })
       <${Counter} label="Workflows" value=${c.total} kind="idle" href="/workflows" note=${`${c.cancelled.toLocaleString('en-US')} cancelled`} />
     </div>
     <div class="grid-2">
+      <div class="stack">
       <${Card}
         title="Pending decisions"
         actions=${html`<a href="/decisions">View all →</a>`}
@@ -88,6 +89,38 @@ export const Dashboard = island('dashboard', ({ data: initial }: { data: Data })
             </ul>`
         }
       </${Card}>
+    <${Card} title="Agents" actions=${html`<a href="/agents">Details →</a>`}>
+        ${
+          data.agents.length === 0
+            ? html`<${Empty}>No agents yet.</${Empty}>`
+            : html`<div class="table-wrap"><table class="table">
+              <thead><tr>
+                <th scope="col">Agent</th><th scope="col" class="num">Active</th>
+                <th scope="col" class="num">Susp.</th><th scope="col" class="num">Failed</th>
+                <th scope="col" class="num">Total</th>
+                <th scope="col">Active at</th>
+              </tr></thead>
+              <tbody>
+                ${data.agents.slice(0, 12).map(
+                  (a) => html`<tr key=${a.agent_id}>
+                    <td class="agent">
+                      <span class=${`dot ${a.connected ? 'on' : ''}`} title=${a.connected ? 'connected over MCP' : 'not connected'}></span>
+                      <a href=${`/workflows?agent_id=${encodeURIComponent(a.agent_id)}`}>${a.agent_id}</a>
+                    </td>
+                    <td class="num">${a.counts.active + a.counts.pending || ''}</td>
+                    <td class="num">${a.counts.suspended || ''}</td>
+                    <td class="num">${a.counts.failed ? html`<span class="text-bad">${a.counts.failed}</span>` : ''}</td>
+                      <td class="num">${a.total}</td>
+                    <td><${Time} at=${a.last_activity_at ?? a.last_seen_at} now=${now} /></td>
+                  </tr>`,
+                )}
+              </tbody>
+            </table></div>
+            ${data.agents.length > 12 ? html`<p class="muted small">${plural(data.agents.length - 12, 'more agent')}${' on the '}<a href="/agents">agents page</a>.</p>` : null}`
+        }
+      </${Card}>
+  
+      </div>
       <${Card} title="Recent activity" actions=${html`<a href="/events">View all →</a>`}>
         ${
           data.events.length === 0
@@ -105,36 +138,5 @@ export const Dashboard = island('dashboard', ({ data: initial }: { data: Data })
         }
       </${Card}>
     </div>
-    <${Card} title="Agents" actions=${html`<a href="/agents">Details →</a>`}>
-      ${
-        data.agents.length === 0
-          ? html`<${Empty}>No agents yet.</${Empty}>`
-          : html`<div class="table-wrap"><table class="table">
-            <thead><tr>
-              <th scope="col">Agent</th><th scope="col" class="num">Active</th>
-              <th scope="col" class="num">Suspended</th><th scope="col" class="num">Failed</th>
-              <th scope="col" class="num">Completed</th><th scope="col" class="num">Total</th>
-              <th scope="col">Last activity</th>
-            </tr></thead>
-            <tbody>
-              ${data.agents.slice(0, 12).map(
-                (a) => html`<tr key=${a.agent_id}>
-                  <td>
-                    <span class=${`dot ${a.connected ? 'on' : ''}`} title=${a.connected ? 'connected over MCP' : 'not connected'}></span>
-                    <a href=${`/workflows?agent_id=${encodeURIComponent(a.agent_id)}`}>${a.agent_id}</a>
-                  </td>
-                  <td class="num">${a.counts.active + a.counts.pending || ''}</td>
-                  <td class="num">${a.counts.suspended || ''}</td>
-                  <td class="num">${a.counts.failed ? html`<span class="text-bad">${a.counts.failed}</span>` : ''}</td>
-                  <td class="num">${a.counts.completed || ''}</td>
-                  <td class="num">${a.total}</td>
-                  <td><${Time} at=${a.last_activity_at ?? a.last_seen_at} now=${now} /></td>
-                </tr>`,
-              )}
-            </tbody>
-          </table></div>
-          ${data.agents.length > 12 ? html`<p class="muted small">${plural(data.agents.length - 12, 'more agent')} on the <a href="/agents">agents page</a>.</p>` : null}`
-      }
-    </${Card}>
   </div>`
 })

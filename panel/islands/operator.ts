@@ -23,7 +23,7 @@ export const OperatorName = island('operator-name', ({ name: initial }: { name: 
     }}
   >
     <label class="field inline"><span>Your name</span>
-      <input name="operator" value=${name} maxlength="64" pattern="[A-Za-z0-9._@-]*" placeholder="alice"
+      <input name="operator" value=${name} maxlength="64" pattern="[A-Za-z0-9._@\\-]*" placeholder="alice"
         onInput=${(e: Event) => {
           setName((e.target as HTMLInputElement).value)
           setSaved(false)

@@ -54,8 +54,7 @@ function JobRow({ job, now, reload }: { job: Schedule; now: number; reload: () =
   const path = `/schedules/${encodeURIComponent(job.id)}`
   return html`<tbody data-job=${job.id}>
     <tr>
-      <td><a href=${`/templates/${encodeURIComponent(job.template_name)}`}>${job.template_name}</a>
-        <span class="muted small">${job.template_version ?? 'latest'}</span></td>
+      <td><a href=${`/templates/${encodeURIComponent(job.template_name)}`}>${job.template_name}</a> <span class="muted small">${job.template_version ?? 'latest'}</span></td>
       <td><span class="mono">${job.cron_expression}</span>${job.timezone !== 'UTC' ? html` <span class="muted small">${job.timezone}</span>` : null}</td>
       <td>${job.agent_id}</td>
       <td>

@@ -61,8 +61,7 @@ export const SecretsManager = island('secrets', ({ list: initial }: { list: Secr
     ${
       ready
         ? null
-        : html`<p class="note warn" role="status">The vault is locked: this server was started without
-            <span class="mono">OPCODE_VAULT_KEY</span>, so secrets can be listed and deleted but not stored.</p>`
+        : html`<p class="note warn" role="status">${'The vault is locked: this server was started without '}<span class="mono">OPCODE_VAULT_KEY</span>, so secrets can be listed and deleted but not stored.</p>`
     }
     <form class="card form-inline" onSubmit=${save} autocomplete="off" aria-label="Set a secret">
       <h2>Set or replace a secret</h2>

@@ -152,7 +152,7 @@ function EventsList({
   return html`<div>
     ${
       total > events.length
-        ? html`<p class="muted small">Showing the latest ${events.length} of ${total} events.
+        ? html`<p class="muted small">Showing the latest ${events.length} of ${total} events.${' '}
             ${onLoadAll ? html`<button type="button" class="ghost small" onClick=${onLoadAll}>Load earlier events</button>` : null}</p>`
         : null
     }

@@ -30,8 +30,7 @@ export interface WorkflowQuery {
 export function WorkflowRows({ rows, now }: { rows: Workflow[]; now: number }): VNode {
   return html`<div class="table-wrap"><table class="table rows-link">
     <thead><tr>
-      <th scope="col">ID</th><th scope="col">Name</th><th scope="col">Template</th>
-      <th scope="col">Agent</th><th scope="col">Status</th><th scope="col">Created</th>
+      <th scope="col">ID</th><th scope="col">Workflow</th><th scope="col">Agent</th><th scope="col">Status</th><th scope="col">Created</th>
       <th scope="col" class="num">Duration</th>
     </tr></thead>
     <tbody>
@@ -41,12 +40,15 @@ export function WorkflowRows({ rows, now }: { rows: Workflow[]; now: number }): 
           (OPEN_STATUSES.includes(w.status) ? new Date(now).toISOString() : w.updated_at)
         return html`<tr key=${w.id} data-workflow=${w.id} data-status=${w.status}>
           <td><${WorkflowLink} id=${w.id} /></td>
-          <td>${w.name ?? w.template_name ?? html`<span class="muted">—</span>`}</td>
-          <td>${
-            w.template_name
-              ? html`<a href=${`/templates/${encodeURIComponent(w.template_name)}?version=${encodeURIComponent(w.template_version ?? '')}`}>${w.template_name}</a> <span class="muted small">${w.template_version}</span>`
-              : html`<span class="muted">inline</span>`
-          }</td>
+          <td>
+            ${w.name !== undefined && w.name !== w.template_name ? html`<strong>${w.name}</strong> ` : null}
+            ${
+              w.template_name
+                ? html`<a href=${`/templates/${encodeURIComponent(w.template_name)}?version=${encodeURIComponent(w.template_version ?? '')}`}>${w.template_name}</a> <span class="muted small">${w.template_version}</span>`
+                : html`<span class="muted">inline definition</span>`
+            }
+            ${w.parent_workflow_id ? html` <span class="muted small" title=${`sub-workflow of ${w.parent_workflow_id}`}>↳ sub</span>` : null}
+          </td>
           <td>${w.agent_id}</td>
           <td><${Badge} status=${w.status} /></td>
           <td><${Time} at=${w.created_at} now=${now} /></td>

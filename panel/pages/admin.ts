@@ -1,6 +1,6 @@
 /** Agents, secrets, scheduler, plugins, settings, audit and the sign-in page. */
 import type { VNode } from 'preact'
-import { Card, Empty, JsonBox, Time } from '../components/bits.ts'
+import { Card, Empty, JsonBox, JsonInline, Time } from '../components/bits.ts'
 import { pageHref } from '../components/pager.ts'
 import { AgentsTable } from '../islands/agents.ts'
 import { OperatorName } from '../islands/operator.ts'
@@ -107,14 +107,11 @@ export function SettingsPage({
   return html`<${Layout} ctx=${ctx} title="Settings">
     <div class="stack">
       <${Card} title="You">
-        <p class="muted small">The panel records your changes in the audit log as <span class="mono">panel</span>, or
-          <span class="mono">panel:&lt;name&gt;</span> once you set a name.</p>
+        <p class="muted small">The panel records your changes in the audit log as <span class="mono">panel</span>${', or '}<span class="mono">${'panel:<name>'}</span> once you set a name.</p>
         <${OperatorName} name=${operatorName} />
       </${Card}>
       <${Card} title="Server (read-only)">
-        <p class="muted small">Effective values: flags, then environment, then settings.json, then defaults. Change them in
-          <span class="mono">${String(settings.settings_path ?? 'settings.json')}</span> and send SIGHUP (log level, panel,
-          limits, paths, plugins) or restart.</p>
+        <p class="muted small">${'Effective values: flags, then environment, then settings.json, then defaults. Change them in '}<span class="mono">${String(settings.settings_path ?? 'settings.json')}</span>${' and send SIGHUP (log level, panel, limits, paths, plugins) or restart.'}</p>
         <dl class="settings">
           <div><dt>Token</dt><dd>${token?.configured ? 'configured (hidden)' : 'not configured'}${token?.required ? ' · required (not loopback)' : ' · optional on loopback'}</dd></div>
           <div><dt>Vault</dt><dd>${vault?.initialized ? html`<span class="text-ok">unlocked</span>` : html`<span class="text-warn">locked (no OPCODE_VAULT_KEY)</span>`}</dd></div>
@@ -163,7 +160,7 @@ export function AuditPage({
                       ? html`<a class="mono" href=${`/workflows/${encodeURIComponent(r.resource_id)}`}>${r.resource_id}</a>`
                       : html`<span class="muted">${r.resource_type}</span> <span class="mono">${r.resource_id ?? ''}</span>`
                   }</td>
-                  <td>${r.details === undefined ? null : html`<${JsonBox} label="details" value=${r.details} />`}</td>
+                  <td>${r.details === undefined ? null : html`<${JsonInline} value=${r.details} />`}</td>
                 </tr>`,
               )}</tbody>
             </table></div>`
@@ -198,7 +195,7 @@ export function LoginPage({
         <input name="token" type="password" required autocomplete="current-password" autofocus />
       </label>
       <label class="field"><span>Your name <span class="muted small">(optional, for the audit log)</span></span>
-        <input name="name" maxlength="64" pattern="[A-Za-z0-9._@-]*" autocomplete="username" />
+        <input name="name" maxlength="64" pattern="[A-Za-z0-9._@\\-]*" autocomplete="username" />
       </label>
       ${error ? html`<p class="error-note" role="alert">${error}</p>` : null}
       <button type="submit">Sign in</button>

@@ -38,6 +38,6 @@ export function EventsPage({
       <div class="field actions"><button type="submit">Filter</button><a class="button ghost" href="/events">Reset</a></div>
     </form>
     ${note ? html`<p class="muted small">${note}</p>` : null}
-    <${EventsTable} events=${events} query=${query} offset=${offset} limit=${limit} />
+    <section class="card"><${EventsTable} events=${events} query=${query} offset=${offset} limit=${limit} /></section>
   </${Layout}>`
 }

@@ -25,8 +25,8 @@ const NAV: Array<{ href: string; label: string; icon: string }> = [
   { href: '/scheduler', label: 'Scheduler', icon: '◷' },
   { href: '/events', label: 'Events', icon: '≋' },
   { href: '/agents', label: 'Agents', icon: '◉' },
-  { href: '/plugins', label: 'Plugins', icon: '⧉' },
-  { href: '/secrets', label: 'Secrets', icon: '⚿' },
+  { href: '/plugins', label: 'Plugins', icon: '⊕' },
+  { href: '/secrets', label: 'Secrets', icon: '✱' },
   { href: '/audit', label: 'Audit log', icon: '✎' },
   { href: '/settings', label: 'Settings', icon: '⚙' },
 ]

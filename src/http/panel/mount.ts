@@ -302,12 +302,8 @@ export function mountPanel(app: Elysia, svc: OpServices): PanelHandle {
   // -------------------------------------------------------------------------------------------
   // Sign-in (required off loopback, D21)
 
-  const loginPage = async (
-    request: Request,
-    next: string,
-    error?: string,
-    status = 200,
-  ): Promise<Response> => {
+  /** The sign-in form (always 200: a refused attempt is the form again, with the reason). */
+  const loginPage = async (request: Request, next: string, error?: string): Promise<Response> => {
     const [, assets, ui] = await load()
     const { csrf, setCookie, cookies } = session(request)
     const theme = cookies[THEME_COOKIE]
@@ -319,7 +315,7 @@ export function mountPanel(app: Elysia, svc: OpServices): PanelHandle {
       operator: 'panel',
       theme: theme === 'light' || theme === 'dark' ? theme : 'system',
     })
-    return htmlResponse(html, status, setCookie === undefined ? {} : { 'Set-Cookie': setCookie })
+    return htmlResponse(html, 200, setCookie === undefined ? {} : { 'Set-Cookie': setCookie })
   }
 
   app.get('/login', ({ request }: { request: Request }) => {
@@ -339,22 +335,21 @@ export function mountPanel(app: Elysia, svc: OpServices): PanelHandle {
       const next = safeNext(form.get('next'))
       const cookies = parseCookies(request)
       if (!sessions.validCsrf(cookies, form.get('csrf')))
-        return loginPage(request, next, 'The form expired: try again.', 403)
+        return loginPage(request, next, 'The form expired: try again.')
       if (!sessions.mayTry())
-        return loginPage(request, next, 'Too many failed attempts: wait a minute.', 429)
+        return loginPage(request, next, 'Too many failed attempts: wait a minute.')
       const token = form.get('token') ?? ''
       if (config.authToken === undefined) {
         return loginPage(
           request,
           next,
           'This server has no token configured: nothing to sign in to.',
-          400,
         )
       }
       if (!PanelSessions.tokenMatches(token, config.authToken)) {
         sessions.recordFailure()
         svc.logger.warn('panel sign-in refused: wrong token')
-        return loginPage(request, next, 'That token is not valid.', 401)
+        return loginPage(request, next, 'That token is not valid.')
       }
       const secure = isHttps(request, baseUrl())
       const set = [serializeCookie(TOKEN_COOKIE, token, { secure })]

@@ -288,7 +288,8 @@ export const suite: BenchSuite = {
       scenario: '1,000 workflows (3 steps, MCP, 10 in flight)',
       reference_ns: null,
       warmup: 0,
-      // 30,000 workflows: SQLite's page caches (20 MB per connection) fill during the first ~10.
+      // 30,000 workflows: native caches (SQLite keeps up to 20 MB of pages per connection) and the
+      // allocator grow during the first ~10 batches, then RSS levels off.
       iterations: 30,
       opsPerRun: 1000,
       run: async () => {

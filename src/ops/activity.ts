@@ -58,12 +58,17 @@ export class RecentEvents {
   private head = 0
   private count = 0
   private lastId = 0
+  /** True while the ring holds the whole log (a small log, nothing evicted yet). */
+  private whole: boolean
   private readonly stop: () => void
 
   constructor(store: SqliteStore, hub: EventHub) {
     // Listen first: seeding is synchronous, so nothing is published between the two.
     this.stop = hub.listen({ stored_only: true }, (ev) => this.onEvent(ev))
-    for (const e of seedRows(store)) this.push(e)
+    const seed = seedRows(store)
+    // Fewer than SEED found means every workflow was a candidate: the log is entirely here.
+    this.whole = seed.length < SEED
+    for (const e of seed) this.push(e)
   }
 
   private onEvent(ev: HubEvent): void {
@@ -85,6 +90,12 @@ export class RecentEvents {
     this.ring[this.head] = e
     this.head = (this.head + 1) % RING_SIZE
     if (this.count < RING_SIZE) this.count++
+    else this.whole = false
+  }
+
+  /** True when the ring holds every event of the log (so a filtered miss is a real miss). */
+  get complete(): boolean {
+    return this.whole
   }
 
   /** Newest first, at most `limit`, skipping `offset` matches. */
@@ -175,7 +186,7 @@ export function recentEventsOf(svc: OpServices): RecentEvents {
 
 export const recentEventsOp = defineOp({
   name: 'events.recent',
-  description: `The newest events across all workflows (the latest ${RING_SIZE} are kept in memory), newest first, without payloads; read a payload from /workflows/{id}/events. Filters apply to that window only: use /events for older history.`,
+  description: `The newest events across all workflows (the latest ${RING_SIZE} are kept in memory), newest first, without payloads; read a payload from /workflows/{id}/events. Filters apply to that window only (\`complete\`: the window is the whole log); use /events for older history.`,
   tool: false,
   readOnly: true,
   http: { method: 'GET', path: '/events/recent' },
@@ -191,7 +202,7 @@ export const recentEventsOp = defineOp({
     const { limit = 50, offset = 0, ...filter } = input
     const ring = recentEventsOf(svc)
     const events = ring.list(clean(filter), limit, offset)
-    return { events, window: ring.size }
+    return { events, window: ring.size, complete: ring.complete }
   },
 })
 

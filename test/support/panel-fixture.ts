@@ -40,6 +40,8 @@ export class Gates {
 export interface PanelServer {
   server: RunningServer
   url: string
+  /** Directory of the database and settings. */
+  dir: string
   gates: Gates
   /** JSON API call from outside the browser (no cookies: a plain API client). */
   api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T>
@@ -54,9 +56,14 @@ export async function startPanelServer(
     env?: Record<string, string>
     vaultKey?: string
     logger?: Logger
+    /** Reuse this directory (database and settings) instead of a fresh one; not removed on stop. */
+    dir?: string
   } = {},
 ): Promise<PanelServer> {
-  const tmp = tempDir('opcode-panel-')
+  const tmp =
+    opts.dir === undefined
+      ? tempDir('opcode-panel-')
+      : { dir: opts.dir, path: (n: string) => `${opts.dir}/${n}`, cleanup: () => {} }
   const gates = new Gates()
   const config = resolveConfig({
     env: opts.env ?? {},
@@ -92,6 +99,7 @@ export async function startPanelServer(
   return {
     server,
     url: server.url,
+    dir: tmp.dir,
     gates,
     apiRaw,
     async api<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -252,22 +252,20 @@ const events: PageLoader = async (svc, ctx, url) => {
   const filtered = query.workflow_id !== undefined || query.since !== undefined
   if (!filtered) {
     // Newest first from the in-memory window when it covers the page; older pages scan the log.
-    const recent = await callOp<{ events: Ev[]; window: number }>(svc, 'events.recent', {
+    const recent = await callOp<{ events: Ev[]; complete: boolean }>(svc, 'events.recent', {
       limit: Math.min(limit, 500),
       offset,
       ...(query.event_type === undefined ? {} : { event_type: query.event_type }),
       ...(query.step_id === undefined ? {} : { step_id: query.step_id }),
     })
-    if (
-      recent.events.length === limit ||
-      (query.event_type === undefined && query.step_id === undefined && recent.window < 500)
-    ) {
+    if (recent.events.length === limit || recent.complete) {
       list = recent.events
     } else {
       list = (
         await callOp<{ events: Ev[] }>(svc, 'events.list', { ...clean(query), limit, offset })
       ).events
-      note = 'Older than the in-memory window: read from the event log (slower on large logs).'
+      note =
+        'Beyond the newest events kept in memory: read from the event log (slower on large logs).'
     }
   } else {
     list = (await callOp<{ events: Ev[] }>(svc, 'events.list', { ...clean(query), limit, offset }))

@@ -75,7 +75,7 @@ export function DecisionCard({
   const idBase = `d-${d.id.replace(/[^A-Za-z0-9_-]/g, '_')}`
   return html`<article class=${`decision card ${pending ? '' : 'settled'}`} id=${d.id} data-decision=${d.id}>
     <header class="decision-head">
-      <${Badge} status=${done ? 'resolved' : d.status} />
+      <${Badge} status=${done ? 'resolved' : d.status} kind=${pending ? 'warn' : undefined} />
       <strong class="mono">${d.step_id}</strong>
       ${showWorkflow ? html`<span class="muted">in</span> <${WorkflowLink} id=${d.workflow_id} />` : null}
       <span class="muted small">

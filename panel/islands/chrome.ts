@@ -12,6 +12,7 @@ function applyTheme(theme: Theme): void {
   if (theme === 'system') root.removeAttribute('data-theme')
   else root.setAttribute('data-theme', theme)
   // A cookie (not a secret) so the server renders the next page in the same theme, without flash.
+  // biome-ignore lint/suspicious/noDocumentCookie: a display preference, not a credential; cookieStore is not in every browser
   document.cookie =
     theme === 'system'
       ? 'opcode_theme=; Path=/; Max-Age=0; SameSite=Strict'

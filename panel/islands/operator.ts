@@ -14,6 +14,7 @@ export const OperatorName = island('operator-name', ({ name: initial }: { name: 
         .trim()
         .replace(/[^A-Za-z0-9._@-]/g, '')
         .slice(0, 64)
+      // biome-ignore lint/suspicious/noDocumentCookie: a display preference, not a credential; cookieStore is not in every browser
       document.cookie =
         clean === ''
           ? 'opcode_operator=; Path=/; Max-Age=0; SameSite=Strict'

@@ -14,6 +14,23 @@ import { island } from '../lib/island.ts'
 import { operator } from '../lib/page.ts'
 import type { JobRun, Schedule } from '../lib/types.ts'
 
+/** `Mon 25 Nov, 06:30 Europe/Paris` (the job's own zone), else UTC text. */
+function inZone(iso: string, zone: string): string {
+  try {
+    const text = new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone,
+      weekday: 'short',
+      day: '2-digit',
+      month: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+    }).format(new Date(iso))
+    return `${text} ${zone}`
+  } catch {
+    return absTime(iso)
+  }
+}
+
 function History({ id, now }: { id: string; now: number }): VNode {
   const [runs, setRuns] = useState<JobRun[] | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
@@ -110,17 +127,17 @@ function NewJob({
   const [params, setParams] = useState('')
   const [catchUp, setCatchUp] = useState('one')
   const [overlap, setOverlap] = useState('skip')
-  const [preview, setPreview] = useState<{ next?: string[]; error?: string }>({})
+  const [preview, setPreview] = useState<{ next?: string[]; zone?: string; error?: string }>({})
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | undefined>(undefined)
   useEffect(() => {
     if (!open) return
     const t = setTimeout(() => {
-      api<{ next: string[] }>('GET', '/cron/preview', undefined, {
+      api<{ next: string[]; timezone: string }>('GET', '/cron/preview', undefined, {
         cron_expression: cron,
         timezone,
       })
-        .then((r) => setPreview({ next: r.next }))
+        .then((r) => setPreview({ next: r.next, zone: r.timezone }))
         .catch((err: unknown) => setPreview({ error: errorText(err) }))
     }, 250)
     return () => clearTimeout(t)
@@ -204,7 +221,10 @@ function NewJob({
         preview.error
           ? html`<span class="text-bad">${preview.error}</span>`
           : preview.next
-            ? html`<span class="muted">Next: </span>${preview.next.map((t, i) => html`${i > 0 ? ', ' : ''}<span class="mono">${absTime(t)}</span>`)}`
+            ? html`<span class="muted">Next fires: </span>${preview.next.map(
+                (t, i) =>
+                  html`${i > 0 ? ' · ' : ''}<span title=${absTime(t)}>${inZone(t, preview.zone ?? 'UTC')}</span>`,
+              )}`
             : null
       }
     </div>

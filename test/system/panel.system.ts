@@ -57,7 +57,19 @@ async function open(path: string, p: Page = page): Promise<void> {
 }
 
 beforeAll(async () => {
-  s = await startPanelServer({ vaultKey: 'system-test-vault-key' })
+  s = await startPanelServer({
+    vaultKey: 'system-test-vault-key',
+    // A real MCP server over stdio as a plugin, for the plugins page.
+    settings: {
+      plugins: [
+        {
+          name: 'echo',
+          command: process.execPath,
+          args: [join(import.meta.dir, '..', 'fixtures', 'plugins', 'echo-server.ts')],
+        },
+      ],
+    },
+  })
   ids = await seedDemo(s)
   await s.api('POST', '/secrets', { name: 'CRM_TOKEN', value: 'crm-secret-1', agent_id: 'ops' })
   await s.api('POST', '/templates', {
@@ -355,6 +367,28 @@ describe('scheduler', () => {
     // The refused cron previews were 422s the browser logged: expected here.
     const logged = errors.splice(0)
     expect(logged.every((e) => e.includes('422'))).toBe(true)
+  })
+})
+
+describe('plugins', () => {
+  test('a plugin shows its status and tools, and restarts from the page', async () => {
+    await open('/plugins')
+    const row = page.locator('tr[data-plugin="echo"]')
+    await row.locator('.badge', { hasText: 'active' }).waitFor({ timeout: 15_000 })
+    const restarted = page.waitForResponse((r) => r.url().endsWith('/api/v1/plugins/echo/restart'))
+    await row.getByRole('button', { name: 'Restart' }).click()
+    expect((await restarted).status()).toBe(200)
+    await row.locator('.badge', { hasText: 'active' }).waitFor({ timeout: 15_000 })
+    await row.locator('summary').click()
+    expect(await row.textContent()).toContain('echo.')
+    const audit = await s.api<{ audit: Array<{ action: string; resource_id: string }> }>(
+      'GET',
+      '/audit?agent_id=panel',
+    )
+    expect(audit.audit.some((a) => a.action === 'plugin.restart' && a.resource_id === 'echo')).toBe(
+      true,
+    )
+    expect(errors).toEqual([])
   })
 })
 

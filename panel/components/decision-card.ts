@@ -17,17 +17,29 @@ interface Resolved {
   workflow_id: string
 }
 
-function contextParts(context: unknown): { prompt?: string; rest: Record<string, unknown> } {
-  if (context === null || typeof context !== 'object' || Array.isArray(context)) {
-    return { rest: context === undefined ? {} : { context } }
-  }
-  const { prompt_context, ...rest } = context as Record<string, unknown>
-  return {
-    ...(typeof prompt_context === 'string' && prompt_context !== ''
-      ? { prompt: prompt_context }
-      : {}),
-    rest,
-  }
+interface ContextParts {
+  prompt?: string
+  /** `data_inject` values, shown as a list. */
+  data?: Record<string, unknown>
+  rest: Record<string, unknown>
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+function contextParts(context: unknown): ContextParts {
+  if (!isRecord(context)) return { rest: context === undefined ? {} : { context } }
+  const { prompt_context, data_inject, ...rest } = context
+  const out: ContextParts = { rest }
+  if (typeof prompt_context === 'string' && prompt_context !== '') out.prompt = prompt_context
+  if (isRecord(data_inject) && Object.keys(data_inject).length > 0) out.data = data_inject
+  else if (data_inject !== undefined) rest.data_inject = data_inject
+  return out
+}
+
+function valueText(v: unknown): string {
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v))
 }
 
 export function DecisionCard({
@@ -46,7 +58,7 @@ export function DecisionCard({
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | undefined>(undefined)
   const [done, setDone] = useState<Resolved | undefined>(undefined)
-  const { prompt, rest } = contextParts(d.context)
+  const { prompt, data, rest } = contextParts(d.context)
   const free = d.options.length === 0
   const pending = d.status === 'pending' && done === undefined
 
@@ -84,7 +96,17 @@ export function DecisionCard({
       </span>
     </header>
     ${prompt === undefined ? null : html`<p class="prompt">${prompt}</p>`}
-    ${Object.keys(rest).length === 0 ? null : html`<${JsonBox} label="Context" value=${rest} />`}
+    ${
+      data === undefined
+        ? null
+        : html`<dl class="facts decision-data">
+            ${Object.entries(data).map(
+              ([k, v]) =>
+                html`<div key=${k}><dt>${k}</dt><dd class="mono">${valueText(v)}</dd></div>`,
+            )}
+          </dl>`
+    }
+    ${Object.keys(rest).length === 0 ? null : html`<${JsonBox} label="More context" value=${rest} />`}
     ${
       d.resolution && !pending
         ? html`<p class="resolution">Resolved: <strong class="mono">${d.resolution.choice}</strong>

@@ -7,6 +7,7 @@
  */
 import type { Server } from 'bun'
 import type { Elysia } from 'elysia'
+import { breakerSettings } from './config/breaker.ts'
 import type { Config } from './config/index.ts'
 import { formatAddress } from './config/index.ts'
 import type { Action, Logger } from './engine/ports.ts'
@@ -121,7 +122,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       publisher: hub,
       notifier: sessions,
       ...(options.actions === undefined ? {} : { actions: options.actions }),
-      engine: { poolSize: config.poolSize, recovery: config.recovery, ...options.runtime?.engine },
+      engine: {
+        poolSize: config.poolSize,
+        recovery: config.recovery,
+        breaker: breakerSettings(config.settings.circuit_breaker),
+        ...options.runtime?.engine,
+      },
     })
   } catch (err) {
     bun.stop(true)

@@ -196,7 +196,7 @@ const NotifyParams = Type.Object({
 export const workflowNotifyAction: Action = {
   name: 'workflow.notify',
   description:
-    "Pushes a message to the workflow's agent over MCP. Never fails the step: returns {notified: true} or {notified: false, reason: 'not_connected' | 'no_notifier' | 'send_failed' | 'cancelled'}.",
+    "Pushes a message to the workflow's agent over MCP. Never fails the step: returns {notified: true} or {notified: false, reason: 'agent_not_connected' | 'no_notifier' | 'send_failed' | 'cancelled'}.",
   params: NotifyParams,
   pure: false,
   async execute(params, ctx) {

@@ -122,23 +122,22 @@ export async function attemptCondition(
   }
   const branches = cfg.branches ?? {}
   let body: Step[] | undefined
-  let segment = chosen
+  // Spec §7.5: the default body is taken "with key default" — the output's branch and the nested
+  // keys say `default` (as the reference: workflows test `branch == 'default'`); `value` keeps the
+  // evaluated key, which no branch matched.
+  let head: Record<string, unknown> = { branch: chosen }
   if (Object.hasOwn(branches, chosen)) body = branches[chosen]
   else if (cfg.default !== undefined && cfg.default.length > 0) {
     body = cfg.default
-    segment = 'default'
+    head = { branch: 'default', value: chosen }
   }
   if (body === undefined)
     return { ok: true, output: { branch: chosen, skipped: true }, hasOutput: true }
-  if (body.length === 0) return { ok: true, output: { branch: chosen }, hasOutput: true }
-  const r = await runSequence(core, run, body, `${key}.${segment}`, frame)
+  if (body.length === 0) return { ok: true, output: head, hasOutput: true }
+  const r = await runSequence(core, run, body, `${key}.${head.branch as string}`, frame)
   const stop = fromSequence(core, run, key, r)
   if (stop !== undefined) return stop
-  return {
-    ok: true,
-    output: { branch: chosen, output: (r as { last: unknown }).last },
-    hasOutput: true,
-  }
+  return { ok: true, output: { ...head, output: (r as { last: unknown }).last }, hasOutput: true }
 }
 
 /** D11: the steps of branches not taken are recorded skipped under their nested keys. */

@@ -72,7 +72,11 @@ describe.concurrent('Integration examples', () => {
     expect(run.status).toBe('completed')
     // The default body ran under the segment `default`; the output names the evaluated key.
     expect(run.steps['route.default.ignored']?.status).toBe('completed')
-    expect(run.output?.route).toEqual({ branch: 'plan.changed', output: { logged: true } })
+    expect(run.output?.route).toEqual({
+      branch: 'default',
+      value: 'plan.changed',
+      output: { logged: true },
+    })
     expect(host.logs).toContainEqual(
       expect.objectContaining({ msg: 'webhook event type not handled' }),
     )

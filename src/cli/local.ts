@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path'
 import { AppError } from '../errors.ts'
-import { openRuntime, type Runtime } from '../runtime.ts'
+import { openRuntime, type Runtime, silentLogger } from '../runtime.ts'
 import type { ExecutionResult } from '../schema/run.ts'
 import { type CommandIo, EXIT } from './command.ts'
 
@@ -16,6 +16,48 @@ export function openLocal(
 ): Runtime {
   const path = dbPath === undefined ? ':memory:' : resolve(io.cwd, dbPath)
   return openRuntime({ dbPath: path, mode })
+}
+
+/**
+ * Opens a database for a local command that RUNS workflows (`run FILE`, `signal --db-path`): the
+ * same actions as a server — `shell.exec` and `fs.*` under the detected isolator and the settings'
+ * limits and path rules, and the vault when OPCODE_VAULT_KEY / OPCODE_VAULT_KEY_FILE is set.
+ */
+export async function openLocalRunner(io: CommandIo, dbPath: string | undefined): Promise<Runtime> {
+  const path = dbPath === undefined ? ':memory:' : resolve(io.cwd, dbPath)
+  const [{ DeferredSecrets, engineRedact, openPlatform }, { loadConfig }, { readVaultKey }] =
+    await Promise.all([
+      import('../platform.ts'),
+      import('../config/index.ts'),
+      import('../vault/index.ts'),
+    ])
+  const secrets = new DeferredSecrets()
+  const rt = openRuntime({ dbPath: path, mode: 'local', secrets, redact: engineRedact() })
+  try {
+    const config = loadConfig(io.env, dbPath === undefined ? {} : { dbPath: path }, io.cwd)
+    const key = readVaultKey(io.env)
+    const platform = await openPlatform({
+      store: rt.store,
+      config,
+      ...(key === undefined ? {} : { vaultKey: key.key }),
+      secrets,
+      logger: silentLogger,
+    })
+    for (const a of platform.actions)
+      if (rt.actions.get(a.name) === undefined) rt.actions.register(a)
+    const close = rt.close
+    rt.close = async () => {
+      try {
+        await close()
+      } finally {
+        platform.close()
+      }
+    }
+    return rt
+  } catch (err) {
+    await rt.close()
+    throw err
+  }
 }
 
 /** Exit code of a result: 0 completed, 1 failed/cancelled, 3 suspended (D1). */

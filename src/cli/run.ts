@@ -10,7 +10,7 @@ import type { WorkflowDefinition } from '../schema/workflow.ts'
 import { parseDefinitionText, toValidationError } from '../validation/index.ts'
 import { bool, jsonFlag, parseArgs, str, UsageError } from './args.ts'
 import { type Command, type CommandIo, EXIT } from './command.ts'
-import { exitCodeOf, openLocal, printError, printResult } from './local.ts'
+import { exitCodeOf, openLocalRunner, printError, printResult } from './local.ts'
 
 const USAGE = `Usage:
   opcode run FILE [--params JSON] [--db-path PATH] [--agent-id ID] [--json]
@@ -67,7 +67,7 @@ export const runCommand: Command = {
         json,
       )
     }
-    const runtime = openLocalOrFail(io, str(args, 'db-path'), json)
+    const runtime = await openLocalOrFail(io, str(args, 'db-path'), json)
     if (typeof runtime === 'number') return runtime
     try {
       const names = new Set(runtime.actions.names())
@@ -92,9 +92,9 @@ export const runCommand: Command = {
   },
 }
 
-export function openLocalOrFail(io: CommandIo, dbPath: string | undefined, json: boolean) {
+export async function openLocalOrFail(io: CommandIo, dbPath: string | undefined, json: boolean) {
   try {
-    return openLocal(io, dbPath)
+    return await openLocalRunner(io, dbPath)
   } catch (err) {
     return printError(io, err, json) === EXIT.usage ? EXIT.usage : EXIT.failed
   }

@@ -89,7 +89,7 @@ export const signalCommand: Command = {
     }
     const json = bool(args, 'json') === true
     const { workflowId, signal } = signalFromArgs(args)
-    const runtime = openLocalOrFail(io, dbPath, json)
+    const runtime = await openLocalOrFail(io, dbPath, json)
     if (typeof runtime === 'number') return runtime
     try {
       await runtime.engine.signal(workflowId, signal)

@@ -148,3 +148,50 @@ describe('opcode run FILE / opcode signal --db-path (D1, D21)', () => {
     expect(r.err).toContain('in use')
   })
 })
+
+describe('local runs have the server actions (shell.exec, fs.*, vault)', () => {
+  test('shell.exec and fs.* run under the isolator; secrets come from the file and the key in the environment', async () => {
+    tmp = tempDir()
+    const wf = tmp.path('wf.json')
+    await Bun.write(
+      wf,
+      JSON.stringify({
+        steps: [
+          { id: 'sh', action: 'shell.exec', params: { command: 'echo', args: ['{"n": 42}'] } },
+          {
+            id: 'w',
+            action: 'fs.write',
+            depends_on: ['sh'],
+            params: { path: tmp.path('out.txt'), content: 'n=${{steps.sh.output.stdout.n}}' },
+          },
+          { id: 'r', action: 'fs.read', depends_on: ['w'], params: { path: tmp.path('out.txt') } },
+          {
+            id: 'k',
+            action: 'crypto.hmac',
+            depends_on: ['r'],
+            params: { data: 'x', key: '${{secrets.K}}' },
+          },
+        ],
+      }),
+    )
+    const db = tmp.path('v.db')
+    const env = { ...process.env, HOME: tmp.dir, OPCODE_VAULT_KEY: 'local key' }
+    const set = Bun.spawn(['bun', main, 'secret', 'set', 'K', '--db-path', db], {
+      env,
+      stdin: new Blob(['the-secret']),
+      stdout: 'pipe',
+    })
+    expect(await set.exited).toBe(0)
+    const p = Bun.spawn(['bun', main, 'run', wf, '--db-path', db, '--json'], {
+      env,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited])
+    expect(code).toBe(0)
+    const r = JSON.parse(out)
+    expect(r.steps.r.output.content).toBe('n=42')
+    expect(r.steps.k.output.hmac).toMatch(/^[0-9a-f]{64}$/)
+    expect(out).not.toContain('the-secret')
+  })
+})

@@ -7,7 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 export function renderMigrations(root: string): string {
-  const journal = JSON.parse(readFileSync(join(root, 'drizzle', 'meta', '_journal.json'), 'utf8')) as {
+  const journal = JSON.parse(
+    readFileSync(join(root, 'drizzle', 'meta', '_journal.json'), 'utf8'),
+  ) as {
     entries: Array<{ idx: number; tag: string }>
   }
   const items = journal.entries

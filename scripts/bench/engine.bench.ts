@@ -87,7 +87,13 @@ const modes: Mode[] = [
   },
 ]
 
-function latencyCase(mode: Mode, label: string, definition: WorkflowDefinition, steps: number, ref: number | null): BenchCase {
+function latencyCase(
+  mode: Mode,
+  label: string,
+  definition: WorkflowDefinition,
+  steps: number,
+  ref: number | null,
+): BenchCase {
   const { store, close } = mode.make()
   const engine = engineFor(store, Math.min(steps, 100))
   return {
@@ -112,7 +118,8 @@ function throughputCase(mode: Mode, n: number, ref: number | null): BenchCase {
     run: async () => {
       const all = []
       for (let i = 0; i < n; i++) all.push(engine.run({ agentId: 'bench', definition }))
-      for (const r of await Promise.all(all)) if (r.status !== 'completed') throw new Error(r.status)
+      for (const r of await Promise.all(all))
+        if (r.status !== 'completed') throw new Error(r.status)
     },
     teardown: close,
     note: 'ops/s = workflows/s',

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Journal } from '../../src/engine/journal.ts'
-import type { CommitBatch, StoredEvent } from '../../src/engine/ports.ts'
 import { Pool } from '../../src/engine/pool.ts'
+import type { CommitBatch, StoredEvent } from '../../src/engine/ports.ts'
 import { newRunState } from '../../src/engine/reduce.ts'
 import { openStore, type SqliteStore } from '../../src/store/sqlite.ts'
 import { systemClock } from '../../src/system/clock.ts'
@@ -26,13 +26,32 @@ function fresh(): { store: SqliteStore; close: () => void } {
   }
 }
 
-const empty = (): CommitBatch => ({ newWorkflows: [], events: [], workflows: [], steps: [], decisions: [], contexts: [], signals: [] })
+const empty = (): CommitBatch => ({
+  newWorkflows: [],
+  events: [],
+  workflows: [],
+  steps: [],
+  decisions: [],
+  contexts: [],
+  signals: [],
+})
 
 function workflow(store: SqliteStore, id: string): void {
   const now = Date.now()
   store.commit({
     ...empty(),
-    newWorkflows: [{ id, definition: { steps: [] }, status: 'active', agent_id: 'bench', depth: 0, input_params: {}, created_at: now, updated_at: now }],
+    newWorkflows: [
+      {
+        id,
+        definition: { steps: [] },
+        status: 'active',
+        agent_id: 'bench',
+        depth: 0,
+        input_params: {},
+        created_at: now,
+        updated_at: now,
+      },
+    ],
   })
 }
 
@@ -55,7 +74,10 @@ function appendCase(perTx: number, ref: number | null): BenchCase {
   workflow(store, wf)
   let seq = 0
   return {
-    scenario: perTx === 1 ? 'append (1 event per transaction)' : `batched append (${perTx} per transaction)`,
+    scenario:
+      perTx === 1
+        ? 'append (1 event per transaction)'
+        : `batched append (${perTx} per transaction)`,
     reference_ns: ref,
     opsPerRun: perTx,
     run: () => {

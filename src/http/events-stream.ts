@@ -6,7 +6,6 @@
  * stream is pulled: a client that reads slowly makes the hub buffer overflow, and the stream then
  * catches up from the log instead of growing memory.
  */
-import type { StoredEvent } from '../engine/ports.ts'
 import type { EventHub, HubEvent, Subscription } from '../hub/index.ts'
 import { iso } from '../schema/time.ts'
 import type { SqliteStore } from '../store/sqlite.ts'
@@ -54,15 +53,18 @@ export function openEventStream(
 
   /** Reads what was missed after `lastId` (one batch); false when nothing is left. */
   const catchUp = (): boolean => {
-    // Across workflows, the hub's ring of recent events answers without scanning the log.
+    // Across workflows, the hub's window of recent events says what was missed without scanning
+    // the log; each event is then read by its primary key (the window keeps no payloads).
     if (options.workflowId === undefined) {
       const recent = hub.recentSince(lastId ?? 0, matches)
       if (recent !== undefined) {
-        for (const e of recent) {
-          backlog.push(frameOfRow(rowOf(e)))
-          lastId = e.id ?? lastId
+        const byKey = store.db.query('SELECT * FROM events WHERE workflow_id = ? AND sequence = ?')
+        for (const e of recent.slice(0, BATCH)) {
+          const r = byKey.get(e.workflow_id, e.sequence) as StoredRow | null
+          if (r !== null) backlog.push(frameOfRow(r))
+          lastId = e.id
         }
-        return false
+        return recent.length > BATCH
       }
     }
     const clauses = ['id > ?']
@@ -157,19 +159,6 @@ function resumePoint(store: SqliteStore, lastEventId: string | undefined): numbe
     .query('SELECT id FROM events WHERE workflow_id = ? AND sequence = ?')
     .get(lastEventId.slice(0, colon), seq) as { id: number } | null
   return r?.id
-}
-
-function rowOf(e: StoredEvent): StoredRow {
-  return {
-    id: e.id ?? 0,
-    workflow_id: e.workflow_id,
-    sequence: e.sequence,
-    step_id: e.step_id ?? null,
-    event_type: e.event_type,
-    payload: e.payload_json ?? (e.payload === undefined ? null : JSON.stringify(e.payload)),
-    agent_id: e.agent_id ?? null,
-    timestamp: e.timestamp,
-  }
 }
 
 function frameOfRow(r: StoredRow): string {

@@ -59,12 +59,13 @@ describe('EventHub', () => {
   })
 })
 
-describe('recent events ring (stream resumes)', () => {
-  const ev = (id: number, wf = 'w'): import('../engine/ports.ts').StoredEvent => ({
+describe('recent events window (stream resumes, newest first)', () => {
+  const ev = (id: number, wf = 'w'): StoredEvent => ({
     id,
     workflow_id: wf,
     sequence: id,
     event_type: 'step_started',
+    payload: { big: 'x'.repeat(100) },
     timestamp: id,
     v: 1,
   })
@@ -79,5 +80,32 @@ describe('recent events ring (stream resumes)', () => {
     expect(hub.recentSince(2, (e) => e.workflow_id === 'odd')?.map((e) => e.id)).toEqual([3, 5])
     expect(hub.recentSince(1)).toBeUndefined()
     expect(hub.recentSince(6)).toEqual([])
+    // entries keep no payloads: large outputs never sit in memory
+    expect(Object.keys(hub.recentSince(5)?.[0] ?? {})).not.toContain('payload')
+  })
+
+  test('a seed from the log joins what was published since start-up, newest first', () => {
+    const hub = new EventHub(10)
+    hub.publish(ev(8))
+    hub.publish(ev(9))
+    hub.seed(
+      [5, 6, 7, 8].map((id) => ({
+        id,
+        workflow_id: 'w',
+        sequence: id,
+        event_type: 't',
+        timestamp: id,
+      })),
+      false,
+    )
+    expect(hub.seeded).toBe(true)
+    expect(hub.newest(() => true, 3).map((e) => e.id)).toEqual([9, 8, 7])
+    expect(hub.newest(() => true, 2, 2).map((e) => e.id)).toEqual([7, 6])
+    expect(hub.recentSince(4)?.map((e) => e.id)).toEqual([5, 6, 7, 8, 9])
+    expect(hub.complete).toBe(false)
+    const small = new EventHub(10)
+    small.seed([{ id: 1, workflow_id: 'w', sequence: 1, event_type: 't', timestamp: 1 }], true)
+    expect(small.complete).toBe(true)
+    expect(small.recentSince(0)?.map((e) => e.id)).toEqual([1])
   })
 })

@@ -55,43 +55,44 @@ interface Subscriber {
 /** Default buffer of a queued subscriber, in events. */
 export const DEFAULT_BUFFER = 1024
 
-/** Stored events kept in memory for stream resumes (the log has no index on the global id). */
+/**
+ * Committed events kept in memory — ids, keys and types only, never payloads (outputs can be
+ * large): the log has no index on the global id, so stream resumes across workflows and "newest
+ * first" listings read this window instead of scanning the log.
+ */
 export const RECENT_EVENTS = 10_000
+
+/** One event of the recent window. */
+export interface RecentEntry {
+  id: number
+  workflow_id: string
+  sequence: number
+  event_type: string
+  /** Epoch ms. */
+  timestamp: number
+  step_id?: string
+  agent_id?: string
+}
 
 export class EventHub implements EventPublisher {
   private readonly all = new Set<Subscriber>()
   private readonly byWorkflow = new Map<string, Set<Subscriber>>()
   private closed = false
-  /** Ring of the latest committed events, in global id order. */
-  private readonly recent: Array<StoredEvent | undefined>
-  private recentCount = 0
-  private readonly recentSize: number
-
-  constructor(recentSize = RECENT_EVENTS) {
-    this.recentSize = Math.max(1, recentSize)
-    this.recent = new Array(this.recentSize)
-  }
-
-  /**
-   * Committed events with a global id above `afterId`, oldest first — or undefined when the ring
-   * no longer reaches back that far (the caller then reads the log).
-   */
-  recentSince(afterId: number, filter?: (e: StoredEvent) => boolean): StoredEvent[] | undefined {
-    const n = Math.min(this.recentCount, this.recentSize)
-    if (n === 0) return afterId >= this.lastId ? [] : undefined
-    const start = this.recentCount - n
-    const oldest = this.recent[start % this.recentSize] as StoredEvent
-    if ((oldest.id ?? 0) > afterId + 1) return undefined
-    const out: StoredEvent[] = []
-    for (let i = start; i < this.recentCount; i++) {
-      const e = this.recent[i % this.recentSize] as StoredEvent
-      if ((e.id ?? 0) > afterId && (filter === undefined || filter(e))) out.push(e)
-    }
-    return out
-  }
-
-  /** Global id of the latest event published (0 before any). */
+  /** Ring of the latest committed events, a contiguous suffix of the global ids. */
+  private ring: Array<RecentEntry | undefined>
+  private head = 0
+  private count = 0
+  private readonly ringSize: number
+  private wholeLog = false
+  /** True once the window was seeded from the log (see `seed`). */
+  seeded = false
+  /** Global id of the latest event in the window (0 before any). */
   lastId = 0
+
+  constructor(ringSize = RECENT_EVENTS) {
+    this.ringSize = Math.max(1, ringSize)
+    this.ring = new Array(this.ringSize)
+  }
 
   /** Number of live subscriptions (health, tests). */
   get size(): number {
@@ -100,10 +101,96 @@ export class EventHub implements EventPublisher {
     return n
   }
 
+  /** Events in the window. */
+  get recentSize(): number {
+    return this.count
+  }
+
+  /** True while the window holds every event of the log (a filtered miss is then a real miss). */
+  get complete(): boolean {
+    return this.wholeLog
+  }
+
+  /**
+   * Adds the newest events of the log, read at start-up or first use (oldest first). `whole` says
+   * they are the whole log. Events already in the window are kept; the result stays contiguous
+   * because both sides end at the newest event.
+   */
+  seed(entries: RecentEntry[], whole: boolean): void {
+    const merged = new Map<number, RecentEntry>()
+    for (const e of entries) merged.set(e.id, e)
+    for (const e of this.entries()) merged.set(e.id, e)
+    const all = [...merged.values()].sort((a, b) => a.id - b.id).slice(-this.ringSize)
+    this.ring = new Array(this.ringSize)
+    this.head = 0
+    this.count = 0
+    this.lastId = 0
+    for (const e of all) this.push(e)
+    this.wholeLog = whole && all.length < this.ringSize
+    this.seeded = true
+  }
+
+  private push(e: RecentEntry): void {
+    if (e.id <= this.lastId) return
+    this.lastId = e.id
+    this.ring[this.head] = e
+    this.head = (this.head + 1) % this.ringSize
+    if (this.count < this.ringSize) this.count++
+    else this.wholeLog = false
+  }
+
+  /** The window, oldest first. */
+  private *entries(): Generator<RecentEntry> {
+    for (let i = this.count; i >= 1; i--) {
+      yield this.ring[(this.head - i + this.ringSize) % this.ringSize] as RecentEntry
+    }
+  }
+
+  /**
+   * Committed events with a global id above `afterId`, oldest first — or undefined when the
+   * window no longer reaches back that far (the caller then reads the log).
+   */
+  recentSince(afterId: number, filter?: (e: RecentEntry) => boolean): RecentEntry[] | undefined {
+    if (this.count === 0) return afterId >= this.lastId || this.wholeLog ? [] : undefined
+    const oldest = this.ring[
+      (this.head - this.count + this.ringSize) % this.ringSize
+    ] as RecentEntry
+    if (oldest.id > afterId + 1 && !this.wholeLog) return undefined
+    const out: RecentEntry[] = []
+    for (const e of this.entries())
+      if (e.id > afterId && (filter === undefined || filter(e))) out.push(e)
+    return out
+  }
+
+  /** The newest events of the window matching `filter`, newest first. */
+  newest(filter: (e: RecentEntry) => boolean, limit: number, offset = 0): RecentEntry[] {
+    const out: RecentEntry[] = []
+    let skipped = 0
+    for (let i = 1; i <= this.count && out.length < limit; i++) {
+      const e = this.ring[(this.head - i + this.ringSize) % this.ringSize] as RecentEntry
+      if (!filter(e)) continue
+      if (skipped < offset) {
+        skipped++
+        continue
+      }
+      out.push(e)
+    }
+    return out
+  }
+
   publish(event: StoredEvent): void {
-    this.recent[this.recentCount % this.recentSize] = event
-    this.recentCount++
-    if (event.id !== undefined) this.lastId = event.id
+    if (event.id !== undefined) {
+      const e: RecentEntry = {
+        id: event.id,
+        workflow_id: event.workflow_id,
+        sequence: event.sequence,
+        event_type: event.event_type,
+        timestamp: event.timestamp,
+      }
+      if (event.step_id !== undefined) e.step_id = event.step_id
+      if (event.agent_id !== undefined) e.agent_id = event.agent_id
+      this.push(e)
+    }
     if (this.all.size === 0 && this.byWorkflow.size === 0) return
     const ev: HubEvent = {
       kind: 'stored',

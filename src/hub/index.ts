@@ -7,5 +7,7 @@ export {
   EventHub,
   type HubEvent,
   type HubFilter,
+  RECENT_EVENTS,
+  type RecentEntry,
   type Subscription,
 } from './hub.ts'

@@ -2,8 +2,8 @@
  * The newest events across all workflows, for the dashboard's activity feed and the first page of
  * the events list. The events table has no index on its global id (store/tables.ts: it is
  * clustered by workflow and sequence for the write path), so "newest first" over the whole log is
- * a full scan (≈65 ms at 200,000 events). Instead a ring of the latest events is kept in memory,
- * fed by the hub (every committed event) and seeded once, lazily, without scanning the log:
+ * a full scan (≈65 ms at 200,000 events). Instead the hub's window of the latest events (also
+ * used by stream resumes) answers, seeded once, lazily, without scanning the log:
  *
  * - every open workflow (partial index) and the `SEED` most recently updated ones are candidates;
  * - each candidate's events are read newest first by primary key, stopping at the first one older
@@ -15,12 +15,12 @@
  * Ring entries carry no payload (outputs can be large); read it from the workflow's events.
  */
 import { Type } from '@sinclair/typebox'
-import type { EventHub, HubEvent } from '../hub/index.ts'
+import { type EventHub, RECENT_EVENTS, type RecentEntry } from '../hub/index.ts'
 import { iso } from '../schema/time.ts'
 import type { SqliteStore } from '../store/sqlite.ts'
 import { defineOp, type OpServices } from './op.ts'
 
-/** Events kept in memory. */
+/** Largest page of the recent window. */
 export const RING_SIZE = 500
 /** Events (and candidate workflows) read when seeding. */
 const SEED = 100
@@ -35,15 +35,7 @@ export interface ActivityEvent {
   agent_id?: string
 }
 
-interface Entry {
-  id: number
-  workflow_id: string
-  sequence: number
-  event_type: string
-  timestamp: number
-  step_id: string | null
-  agent_id: string | null
-}
+type Entry = RecentEntry
 
 export interface ActivityFilter {
   workflow_id?: string
@@ -52,78 +44,38 @@ export interface ActivityFilter {
   agent_id?: string
 }
 
+/** The hub's window of recent events, seeded from the log on first use. */
 export class RecentEvents {
-  private readonly ring: Array<Entry | undefined> = new Array(RING_SIZE)
-  /** Next write position; `count` entries before it (wrapping) are valid. */
-  private head = 0
-  private count = 0
-  private lastId = 0
-  /** True while the ring holds the whole log (a small log, nothing evicted yet). */
-  private whole: boolean
-  private readonly stop: () => void
-
-  constructor(store: SqliteStore, hub: EventHub) {
-    // Listen first: seeding is synchronous, so nothing is published between the two.
-    this.stop = hub.listen({ stored_only: true }, (ev) => this.onEvent(ev))
-    const seed = seedRows(store)
-    // Fewer than SEED found means every workflow was a candidate: the log is entirely here.
-    this.whole = seed.length < SEED
-    for (const e of seed) this.push(e)
+  constructor(
+    store: SqliteStore,
+    private readonly hub: EventHub,
+  ) {
+    // Seeding is synchronous: nothing is published between the read and the merge.
+    if (!hub.seeded) {
+      const seed = seedRows(store)
+      // Fewer than SEED found means every workflow was a candidate: the log is entirely here.
+      hub.seed(seed, seed.length < SEED)
+    }
   }
 
-  private onEvent(ev: HubEvent): void {
-    if (ev.id === undefined || ev.sequence === undefined) return
-    this.push({
-      id: ev.id,
-      workflow_id: ev.workflow_id,
-      sequence: ev.sequence,
-      event_type: ev.event_type,
-      timestamp: ev.timestamp,
-      step_id: ev.step_id ?? null,
-      agent_id: ev.agent_id ?? null,
-    })
-  }
-
-  private push(e: Entry): void {
-    if (e.id <= this.lastId) return
-    this.lastId = e.id
-    this.ring[this.head] = e
-    this.head = (this.head + 1) % RING_SIZE
-    if (this.count < RING_SIZE) this.count++
-    else this.whole = false
-  }
-
-  /** True when the ring holds every event of the log (so a filtered miss is a real miss). */
+  /** True when the window holds every event of the log (so a filtered miss is a real miss). */
   get complete(): boolean {
-    return this.whole
+    return this.hub.complete
   }
 
   /** Newest first, at most `limit`, skipping `offset` matches. */
   list(filter: ActivityFilter = {}, limit = 20, offset = 0): ActivityEvent[] {
-    const out: ActivityEvent[] = []
-    let skipped = 0
-    for (let i = 1; i <= this.count && out.length < limit; i++) {
-      const e = this.ring[(this.head - i + RING_SIZE) % RING_SIZE] as Entry
-      if (filter.workflow_id !== undefined && e.workflow_id !== filter.workflow_id) continue
-      if (filter.event_type !== undefined && e.event_type !== filter.event_type) continue
-      if (filter.step_id !== undefined && e.step_id !== filter.step_id) continue
-      if (filter.agent_id !== undefined && e.agent_id !== filter.agent_id) continue
-      if (skipped < offset) {
-        skipped++
-        continue
-      }
-      out.push(wire(e))
-    }
-    return out
+    const match = (e: Entry): boolean =>
+      (filter.workflow_id === undefined || e.workflow_id === filter.workflow_id) &&
+      (filter.event_type === undefined || e.event_type === filter.event_type) &&
+      (filter.step_id === undefined || e.step_id === filter.step_id) &&
+      (filter.agent_id === undefined || e.agent_id === filter.agent_id)
+    return this.hub.newest(match, limit, offset).map(wire)
   }
 
-  /** How many events the ring holds. */
+  /** How many events the window holds. */
   get size(): number {
-    return this.count
-  }
-
-  close(): void {
-    this.stop()
+    return this.hub.recentSize
   }
 }
 
@@ -135,8 +87,8 @@ function wire(e: Entry): ActivityEvent {
     event_type: e.event_type,
     timestamp: iso(e.timestamp) as string,
   }
-  if (e.step_id !== null) w.step_id = e.step_id
-  if (e.agent_id !== null) w.agent_id = e.agent_id
+  if (e.step_id !== undefined) w.step_id = e.step_id
+  if (e.agent_id !== undefined) w.agent_id = e.agent_id
   return w
 }
 
@@ -161,7 +113,8 @@ function seedRows(store: SqliteStore): Entry[] {
   const best: Entry[] = []
   for (const id of ids) {
     // Within a workflow ids grow with the sequence: stop at the first one below the bar.
-    for (const row of byWorkflow.iterate(id) as IterableIterator<Entry>) {
+    for (const r of byWorkflow.iterate(id) as IterableIterator<SeedRow>) {
+      const row = entryOf(r)
       if (best.length >= SEED && row.id <= (best[SEED - 1] as Entry).id) break
       let at = best.length
       while (at > 0 && (best[at - 1] as Entry).id < row.id) at--
@@ -170,6 +123,29 @@ function seedRows(store: SqliteStore): Entry[] {
     }
   }
   return best.reverse()
+}
+
+interface SeedRow {
+  id: number
+  workflow_id: string
+  sequence: number
+  event_type: string
+  timestamp: number
+  step_id: string | null
+  agent_id: string | null
+}
+
+function entryOf(r: SeedRow): Entry {
+  const e: Entry = {
+    id: r.id,
+    workflow_id: r.workflow_id,
+    sequence: r.sequence,
+    event_type: r.event_type,
+    timestamp: r.timestamp,
+  }
+  if (r.step_id !== null) e.step_id = r.step_id
+  if (r.agent_id !== null) e.agent_id = r.agent_id
+  return e
 }
 
 const rings = new WeakMap<OpServices, RecentEvents>()
@@ -186,7 +162,7 @@ export function recentEventsOf(svc: OpServices): RecentEvents {
 
 export const recentEventsOp = defineOp({
   name: 'events.recent',
-  description: `The newest events across all workflows (the latest ${RING_SIZE} are kept in memory), newest first, without payloads; read a payload from /workflows/{id}/events. Filters apply to that window only (\`complete\`: the window is the whole log); use /events for older history.`,
+  description: `The newest events across all workflows (the latest ${RECENT_EVENTS} are kept in memory), newest first, without payloads; read a payload from /workflows/{id}/events. Filters apply to that window only (\`complete\`: the window is the whole log); use /events for older history.`,
   tool: false,
   readOnly: true,
   http: { method: 'GET', path: '/events/recent' },

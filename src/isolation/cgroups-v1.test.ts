@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { killMembers, readNumber } from './cgroup-fs.ts'
 import { createCgroupV1Driver, detectCgroupV1, ownV1Cgroups } from './cgroups-v1.ts'
 import { createIsolator } from './runner.ts'
-import { killAll, marker, processesWith, spec } from './test-support.ts'
+import { killAll, marker, processesWith, spec, survivors } from './test-support.ts'
 
 const v1 = detectCgroupV1().parents
 const hasV1 = v1.memory !== undefined && v1.cpu !== undefined && v1.pids !== undefined
@@ -78,7 +78,7 @@ describe.skipIf(!hasV1)(
           ]),
         )
         expect(r.stdout).toBe('ok\n')
-        expect(processesWith(m)).toEqual([])
+        expect(await survivors(m)).toEqual([])
       } finally {
         killAll(m)
       }
@@ -142,7 +142,7 @@ describe.skipIf(!canBomb)(
         expect(r.usage?.pidsLimitHits).toBeGreaterThan(0)
         expect(peak).toBeLessThanOrEqual(16)
         // Every bomb process is dead and the run's cgroup is gone…
-        expect(processesWith(m)).toEqual([])
+        expect(await survivors(m)).toEqual([])
         expect(readdirSync(owned, { withFileTypes: true }).filter((d) => d.isDirectory())).toEqual(
           [],
         )

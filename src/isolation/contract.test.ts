@@ -15,7 +15,7 @@ import { probePidNamespace } from './pidns.ts'
 import { createFallbackIsolator } from './plain.ts'
 import { createIsolator } from './runner.ts'
 import type { Isolator } from './sandbox.ts'
-import { killAll, marker, processesWith, spec } from './test-support.ts'
+import { killAll, marker, processesWith, spec, survivors } from './test-support.ts'
 
 const pidns = probePidNamespace().prefix
 const v1 = detectCgroupV1().parents
@@ -119,7 +119,7 @@ for (const [name, available, make] of backends) {
           expect(r.exitCode).toBeNull()
           expect(r.signal).toBe('SIGKILL')
           expect(r.stdout).toBe('started\n')
-          expect(processesWith(m)).toEqual([])
+          expect(await survivors(m)).toEqual([])
         } finally {
           killAll(m)
         }
@@ -132,7 +132,7 @@ for (const [name, available, make] of backends) {
             spec(['/bin/sh', '-c', `sleep ${m} >/dev/null 2>&1 & echo done`]),
           )
           expect(r).toMatchObject({ exitCode: 0, stdout: 'done\n', killed: false })
-          expect(processesWith(m)).toEqual([])
+          expect(await survivors(m)).toEqual([])
         } finally {
           killAll(m)
         }
@@ -147,7 +147,7 @@ for (const [name, available, make] of backends) {
             spec(['/bin/sh', '-c', `sleep ${m}`], undefined, { signal: ac.signal }),
           )
           expect(r).toMatchObject({ cancelled: true, killed: false, exitCode: null })
-          expect(processesWith(m)).toEqual([])
+          expect(await survivors(m)).toEqual([])
         } finally {
           killAll(m)
         }

@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'bun:test'
 import { probePidNamespace } from './pidns.ts'
 import { createFallbackIsolator } from './plain.ts'
-import { killAll, marker, processesWith, spec } from './test-support.ts'
+import { killAll, marker, processesWith, spec, survivors } from './test-support.ts'
 
 const probe = probePidNamespace()
 
@@ -60,7 +60,7 @@ describe.skipIf(probe.prefix === undefined)(
           ]),
         )
         expect(r.stdout).toBe('ok\n')
-        expect(processesWith(m)).toEqual([])
+        expect(await survivors(m)).toEqual([])
       } finally {
         killAll(m)
       }

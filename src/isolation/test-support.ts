@@ -26,6 +26,19 @@ export function processesWith(text: string): number[] {
   return out
 }
 
+/**
+ * Processes still matching `text` once they had up to `ms` to die: a SIGKILLed process stays in
+ * /proc for a moment after the kill (until the kernel tears it down), so checks poll.
+ */
+export async function survivors(text: string, ms = 2000): Promise<number[]> {
+  const end = Date.now() + ms
+  for (;;) {
+    const left = processesWith(text)
+    if (left.length === 0 || Date.now() >= end) return left
+    await Bun.sleep(20)
+  }
+}
+
 /** Kills leftovers of a test (escaped processes the isolator under test may not reach). */
 export function killAll(text: string): void {
   for (const pid of processesWith(text)) {

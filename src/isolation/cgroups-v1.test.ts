@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { killMembers, readNumber } from './cgroup-fs.ts'
 import { createCgroupV1Driver, detectCgroupV1, ownV1Cgroups } from './cgroups-v1.ts'
 import { createIsolator } from './runner.ts'
-import { killAll, marker, processesWith, spec, survivors } from './test-support.ts'
+import { killAll, marker, spec, survivors } from './test-support.ts'
 
 const v1 = detectCgroupV1().parents
 const hasV1 = v1.memory !== undefined && v1.cpu !== undefined && v1.pids !== undefined

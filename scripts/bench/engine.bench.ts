@@ -87,6 +87,32 @@ const modes: Mode[] = [
   },
 ]
 
+/** A case on a fresh store made at setup and dropped at teardown (memory is not carried over). */
+function engineCase(
+  mode: Mode,
+  scenario: string,
+  poolSize: number,
+  ref: number | null,
+  body: (engine: Engine) => Promise<void>,
+  extra: Partial<BenchCase> = {},
+): BenchCase {
+  let opened: { engine: Engine; close: () => void } | undefined
+  return {
+    scenario,
+    reference_ns: ref,
+    setup: () => {
+      const { store, close } = mode.make()
+      opened = { engine: engineFor(store, poolSize), close }
+    },
+    run: () => body((opened as { engine: Engine }).engine),
+    teardown: () => {
+      opened?.close()
+      opened = undefined
+    },
+    ...extra,
+  }
+}
+
 function latencyCase(
   mode: Mode,
   label: string,
@@ -94,36 +120,27 @@ function latencyCase(
   steps: number,
   ref: number | null,
 ): BenchCase {
-  const { store, close } = mode.make()
-  const engine = engineFor(store, Math.min(steps, 100))
-  return {
-    scenario: `${mode.name} ${label}`,
-    reference_ns: ref,
-    run: async () => {
-      const r = await engine.run({ agentId: 'bench', definition })
-      if (r.status !== 'completed') throw new Error(`bench workflow ended ${r.status}`)
-    },
-    teardown: close,
-  }
+  return engineCase(mode, `${mode.name} ${label}`, Math.min(steps, 100), ref, async (engine) => {
+    const r = await engine.run({ agentId: 'bench', definition })
+    if (r.status !== 'completed') throw new Error(`bench workflow ended ${r.status}`)
+  })
 }
 
 function throughputCase(mode: Mode, n: number, ref: number | null): BenchCase {
-  const { store, close } = mode.make()
-  const engine = engineFor(store, 100)
   const definition = sequential(3)
-  return {
-    scenario: `${mode.name} ${n} concurrent 3-step workflows`,
-    reference_ns: ref,
-    opsPerRun: n,
-    run: async () => {
+  return engineCase(
+    mode,
+    `${mode.name} ${n} concurrent 3-step workflows`,
+    100,
+    ref,
+    async (engine) => {
       const all = []
       for (let i = 0; i < n; i++) all.push(engine.run({ agentId: 'bench', definition }))
       for (const r of await Promise.all(all))
         if (r.status !== 'completed') throw new Error(r.status)
     },
-    teardown: close,
-    note: 'ops/s = workflows/s',
-  }
+    { opsPerRun: n, note: 'ops/s = workflows/s' },
+  )
 }
 
 export const suite: BenchSuite = {

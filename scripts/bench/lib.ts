@@ -16,6 +16,8 @@ export interface BenchCase {
   warmup?: number
   /** Measured runs (default: as many as fit in ~1.5 s, at least 10, at most 2000). */
   iterations?: number
+  /** Called once before the case (open what it needs; nothing is held between cases). */
+  setup?: () => unknown | Promise<unknown>
   /** Called once after the case, e.g. to close a database. */
   teardown?: () => unknown | Promise<unknown>
   /** Free-form note printed beside the figures. */
@@ -38,6 +40,9 @@ export interface BenchResult {
 }
 
 export async function measure(suite: string, c: BenchCase, budgetMs = 1500): Promise<BenchResult> {
+  await c.setup?.()
+  // Start each case from a collected heap, so one case's garbage is not billed to the next.
+  Bun.gc(true)
   const warmup = c.warmup ?? 20
   for (let i = 0; i < warmup; i++) await c.run()
   let iterations = c.iterations

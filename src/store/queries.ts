@@ -137,8 +137,15 @@ interface StepDbRow {
   duration_ms: number | null
 }
 
-/** Step states of a workflow keyed by step key (nested keys included). */
-export function stepStates(store: SqliteStore, workflowId: string): Record<string, StepState> {
+/**
+ * Step states of a workflow keyed by step key (nested keys included). `nested` leaves out the
+ * repeated `workflow_id` of each item (when the caller reports it once, as `opcode.status` does).
+ */
+export function stepStates(
+  store: SqliteStore,
+  workflowId: string,
+  options: { nested?: boolean } = {},
+): Record<string, StepState> {
   const rows = store.db
     .query('SELECT * FROM step_state WHERE workflow_id = ?')
     .all(workflowId) as StepDbRow[]
@@ -150,6 +157,7 @@ export function stepStates(store: SqliteStore, workflowId: string): Record<strin
       status: r.status,
       retry_count: r.retry_count,
     }
+    if (options.nested === true) delete (s as Partial<StepState>).workflow_id
     if (r.input !== null) s.input = parseJson(r.input)
     if (r.output !== null) s.output = parseJson(r.output)
     if (r.error !== null) s.error = parseJson(r.error) as StepState['error']
@@ -163,7 +171,7 @@ export function stepStates(store: SqliteStore, workflowId: string): Record<strin
 
 // ---------------------------------------------------------------------------------------------
 
-export function eventWire(r: EventRow): WorkflowEvent {
+export function eventWire(r: EventRow, nested = false): WorkflowEvent {
   const ev = toStoredEvent(r)
   const w: WorkflowEvent = {
     id: ev.id as number,
@@ -175,6 +183,7 @@ export function eventWire(r: EventRow): WorkflowEvent {
   if (ev.step_id !== undefined) w.step_id = ev.step_id
   if (ev.payload !== undefined) w.payload = ev.payload
   if (ev.agent_id !== undefined) w.agent_id = ev.agent_id
+  if (nested) delete (w as Partial<WorkflowEvent>).workflow_id
   return w
 }
 
@@ -225,7 +234,7 @@ export function queryEvents(store: SqliteStore, f: EventFilter = {}): WorkflowEv
   const rows = store.db
     .query(sql)
     .all(...args, limitOf(f.limit, 100), Math.max(0, f.offset ?? 0)) as EventRow[]
-  return rows.map(eventWire)
+  return rows.map((r) => eventWire(r))
 }
 
 export function countEvents(store: SqliteStore, workflowId: string): number {
@@ -237,13 +246,19 @@ export function countEvents(store: SqliteStore, workflowId: string): number {
 }
 
 /** The latest `n` events of a workflow, in sequence order. */
-export function latestEvents(store: SqliteStore, workflowId: string, n: number): WorkflowEvent[] {
+/** The latest `n` events of a workflow (all when `n` ≤ 0), in sequence order. */
+export function latestEvents(
+  store: SqliteStore,
+  workflowId: string,
+  n: number,
+  nested = false,
+): WorkflowEvent[] {
   const rows = store.db
     .query(
       'SELECT * FROM (SELECT * FROM events WHERE workflow_id = ? ORDER BY sequence DESC LIMIT ?) ORDER BY sequence',
     )
-    .all(workflowId, n) as EventRow[]
-  return rows.map(eventWire)
+    .all(workflowId, n > 0 ? n : -1) as EventRow[]
+  return rows.map((r) => eventWire(r, nested))
 }
 
 // ---------------------------------------------------------------------------------------------
